@@ -1,0 +1,36 @@
+#pragma once
+// Helpers shared by the bind_<area>.cpp files: the view of numpy arrays as point lists, and
+// the Ctrl-C poll for kernels that run with the GIL released.
+
+#include <pybind11/eigen.h>
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <tchakaloff/moments.hpp>
+
+namespace tchakaloff::bindings {
+
+namespace py = pybind11;
+using WeightsArray = py::array_t<double, py::array::c_style>;
+
+// Points and weights were made contiguous float64 by the Python layer; here only shapes.
+inline PointList point_list(const PointsRef& points, const std::optional<WeightsArray>& weights) {
+  PointList list{points.data(), points.cols(), points.rows(), nullptr, nullptr};
+  if (weights) {
+    if (weights->ndim() != 1 || weights->shape(0) != points.rows())
+      throw std::invalid_argument("weights must be a 1-d array with one entry per point");
+    list.weights = weights->data();
+  }
+  return list;
+}
+
+// Called by the core between chunks, from the thread that released the GIL.
+inline Poll interrupt_poll() {
+  return [] {
+    py::gil_scoped_acquire gil;
+    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+  };
+}
+
+}  // namespace tchakaloff::bindings

@@ -1,0 +1,49 @@
+#pragma once
+// Caratheodory reduction (the Tchakaloff step): keep at most N = C(m+k, k) of n weighted points,
+// with new non-negative weights and the same moments up to degree k.
+//
+// Recursive form (Litterer-Lyons, Tchernychova, Maalouf-Jubran-Feldman): split the live points
+// into G groups, reduce the G group barycentres in R^N with one null-space elimination
+// (O(G N^2 + G (G - N)^2), not one solve per removed point), drop the groups that lost all
+// weight, rescale the survivors and recurse. Each level re-reads the surviving points from
+// their coordinates, so no n x N matrix is ever stored: O(n N + N^3 log(n / N)) time and
+// O(G N) extra memory.
+
+#include <tchakaloff/moments.hpp>
+
+namespace tchakaloff {
+
+// Reduce's own limit on N: its dense steps hold a few G x N matrices with G >= 2N.
+constexpr Index kMaxReduceMoments = 5000;
+
+struct ReduceOptions {
+  Basis basis = Basis::chebyshev;
+  Poll poll;  // called between levels
+};
+
+struct Reduction {
+  std::vector<Index> indices;  // sorted rows of the input
+  std::vector<double> weights;  // > 0, same total as the input
+  double moment_error = 0.0;    // max |moment residual| / total weight, in the [-1, 1]^m frame
+  Index levels = 0;
+};
+
+// Weights `weights` may be null (all ones). Zero-weight points are never kept.
+Reduction reduce(const PointList& list, Index degree, const ReduceOptions& options = {});
+
+// The dense step. Rows of `features` are points in R^N; on return at most rank(features)
+// entries of `weights` are positive, none negative, and features^T weights is unchanged up to
+// rounding. Returns the number of positive entries.
+Index eliminate(const RowMatrixXd& features, Eigen::VectorXd& weights);
+
+// The same contract for many rows (G >> N): the recursion of `reduce` on explicit features,
+// O(G N + N^3 log(G / N)).
+Index reduce_rows(const RowMatrixXd& features, Eigen::VectorXd& weights);
+
+// Least-squares re-fit of `weights` (one per row of `features`) to `target` moments. Keeps
+// the old weights unless the new ones are all positive and fit better. Returns the residual
+// (infinity norm) of the kept weights.
+double refit(const RowMatrixXd& features, const Eigen::VectorXd& target,
+             Eigen::VectorXd& weights);
+
+}  // namespace tchakaloff

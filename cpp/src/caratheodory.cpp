@@ -1,0 +1,259 @@
+#include <tchakaloff/caratheodory.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+namespace tchakaloff {
+
+Index eliminate(const RowMatrixXd& features, Eigen::VectorXd& weights) {
+  std::vector<Index> live;
+  for (Index i = 0; i < weights.size(); ++i)
+    if (weights[i] > 0) live.push_back(i);
+  const auto g = static_cast<Index>(live.size());
+  if (g == 0) return 0;
+  Eigen::MatrixXd a(g, features.cols());
+  Eigen::VectorXd w(g);
+  for (Index i = 0; i < g; ++i) {
+    a.row(i) = features.row(live[static_cast<size_t>(i)]);
+    w[i] = weights[live[static_cast<size_t>(i)]];
+  }
+
+  // Null space of a^T from one pivoted QR of a: a P = Q R with rank r, so v^T a = 0 exactly
+  // for v in the span of Q's last g - r columns. One factorisation serves every removal.
+  Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(a);
+  const Index nullity = g - qr.rank();
+  if (nullity > 0) {
+    Eigen::MatrixXd null = Eigen::MatrixXd::Zero(g, nullity);
+    null.bottomRows(nullity).setIdentity();
+    null.applyOnTheLeft(qr.householderQ());
+
+    const double total = w.sum();
+    for (Index j = 0; j < nullity; ++j) {
+      auto v = null.col(j);
+      // The constant function is among the features, so sum(v) = 0 and v has entries of both
+      // signs; take the sign with the larger positive entry for a well-scaled pivot.
+      if (-v.minCoeff() > v.maxCoeff()) v = -v;
+      const double tiny = v.cwiseAbs().maxCoeff() * 1e-13;
+      Index pivot = -1;
+      double step = std::numeric_limits<double>::infinity();
+      for (Index i = 0; i < g; ++i)
+        if (v[i] > tiny && w[i] / v[i] < step) {
+          step = w[i] / v[i];
+          pivot = i;
+        }
+      if (pivot < 0) continue;  // rounding left nothing usable in this direction
+      // Move along v until the pivot's weight hits zero: moments are unchanged, no weight
+      // goes negative (the pivot has the smallest ratio).
+      w -= step * v;
+      w[pivot] = 0.0;
+      for (Index i = 0; i < g; ++i)
+        if (w[i] < total * 1e-15) w[i] = 0.0;
+      // Gaussian elimination: later directions get a zero at the pivot so it stays at zero.
+      for (Index k = j + 1; k < nullity; ++k) {
+        const double ratio = null(pivot, k) / v[pivot];
+        if (ratio != 0.0) null.col(k) -= ratio * v;
+        null(pivot, k) = 0.0;
+      }
+    }
+  }
+  Index kept = 0;
+  for (Index i = 0; i < g; ++i) {
+    weights[live[static_cast<size_t>(i)]] = w[i];
+    kept += w[i] > 0;
+  }
+  return kept;
+}
+
+Index reduce_rows(const RowMatrixXd& features, Eigen::VectorXd& weights) {
+  const Index n = features.cols();
+  std::vector<Index> live;
+  for (Index i = 0; i < weights.size(); ++i)
+    if (weights[i] > 0) live.push_back(i);
+  // Same recursion as `reduce`, on rows already expanded: 2N groups of rows, their
+  // barycentres eliminated densely, the surviving groups split again.
+  while (static_cast<Index>(live.size()) > 2 * n) {
+    const std::vector<Index> offsets = equal_split(static_cast<Index>(live.size()), 2 * n);
+    RowMatrixXd centroids = RowMatrixXd::Zero(2 * n, n);
+    Eigen::VectorXd mass = Eigen::VectorXd::Zero(2 * n);
+    for (Index g = 0; g < 2 * n; ++g) {
+      for (Index p = offsets[static_cast<size_t>(g)]; p < offsets[static_cast<size_t>(g + 1)]; ++p) {
+        const Index i = live[static_cast<size_t>(p)];
+        centroids.row(g) += weights[i] * features.row(i);
+        mass[g] += weights[i];
+      }
+      centroids.row(g) /= mass[g];
+    }
+    Eigen::VectorXd kept = mass;
+    eliminate(centroids, kept);
+    std::vector<Index> next;
+    for (Index g = 0; g < 2 * n; ++g)
+      for (Index p = offsets[static_cast<size_t>(g)]; p < offsets[static_cast<size_t>(g + 1)]; ++p) {
+        const Index i = live[static_cast<size_t>(p)];
+        weights[i] *= kept[g] / mass[g];
+        if (kept[g] > 0) next.push_back(i);
+      }
+    live.swap(next);
+  }
+  RowMatrixXd rows(static_cast<Index>(live.size()), n);
+  Eigen::VectorXd w(static_cast<Index>(live.size()));
+  for (size_t p = 0; p < live.size(); ++p) {
+    rows.row(static_cast<Index>(p)) = features.row(live[p]);
+    w[static_cast<Index>(p)] = weights[live[p]];
+  }
+  const Index kept = eliminate(rows, w);
+  for (size_t p = 0; p < live.size(); ++p) weights[live[p]] = w[static_cast<Index>(p)];
+  return kept;
+}
+
+double refit(const RowMatrixXd& features, const Eigen::VectorXd& target,
+             Eigen::VectorXd& weights) {
+  const Eigen::MatrixXd at = features.transpose();
+  double best = (at * weights - target).cwiseAbs().maxCoeff();
+  Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(at);
+  Eigen::VectorXd w = weights;
+  // Two rounds of iterative refinement on the correction, starting from the current weights.
+  for (int round = 0; round < 2; ++round) {
+    w += qr.solve(target - at * w);
+    const double residual = (at * w - target).cwiseAbs().maxCoeff();
+    if ((w.array() > 0).all() && residual < best) {
+      best = residual;
+      weights = w;
+    }
+  }
+  return best;
+}
+
+namespace {
+
+// Groups per level: small groups (>= 128 points) so that few points survive a level, but the
+// G x N table of group sums stays within half the size of the live points' coordinates.
+Index choose_groups(Index size, Index dim, Index n) {
+  const Index memory_cap = std::max(2 * n, size * dim / (2 * n));
+  return std::min(size, std::max(2 * n, std::min(size / 128, memory_cap)));
+}
+
+// Features of the listed points, one row each.
+RowMatrixXd point_features(const PointList& list, const MonomialTable& table, Basis basis,
+                               const Frame& frame) {
+  RowMatrixXd features(list.size, table.size());
+  Eigen::VectorXd x(list.dim), row(table.size());
+  for (Index p = 0; p < list.size; ++p) {
+    frame.apply(list.points + list.row(p) * list.dim, x.data());
+    table.evaluate(x.data(), basis, row.data());
+    features.row(p) = row.transpose();
+  }
+  return features;
+}
+
+}  // namespace
+
+Reduction reduce(const PointList& input, Index degree, const ReduceOptions& options) {
+  check_moment_count(input.dim, degree, kMaxReduceMoments, "reduce");
+  check_input(input, false);  // the bounding box checks the points
+  const MonomialTable table(input.dim, degree);
+  const Frame frame = Frame::bounding_box(input);
+  const Index n = table.size();
+
+  // The live list: level 0 is the input itself; later levels own their rows and weights.
+  PointList list = input;
+  std::vector<Index> rows;
+  std::vector<double> weights;
+  Index live = input.size;
+  if (input.weights) live = std::count_if(input.weights, input.weights + input.size, [](double w) { return w > 0; });
+
+  Eigen::VectorXd target;  // moments of the input in the frame, kept to re-fit against
+  Reduction result;
+  while (live > n || target.size() == 0) {
+    const Index groups = choose_groups(list.size, list.dim, n);
+    const std::vector<Index> offsets = equal_split(list.size, groups);
+    const RowMatrixXd sums = group_sums(list, offsets, table, options.basis, frame);
+    if (target.size() == 0) {
+      target = Eigen::VectorXd::Zero(n);
+      for (Index g = 0; g < groups; ++g) target += sums.row(g).transpose();
+      if (live <= n) break;
+    }
+    ++result.levels;
+
+    Eigen::VectorXd mass = sums.col(0);
+    RowMatrixXd centroids = sums;
+    for (Index g = 0; g < groups; ++g)
+      if (mass[g] > 0) centroids.row(g) /= mass[g];
+    Eigen::VectorXd kept = mass;
+    reduce_rows(centroids, kept);
+
+    std::vector<Index> survivors;
+    for (Index g = 0; g < groups; ++g)
+      if (kept[g] > 0) survivors.push_back(g);
+    RowMatrixXd survivor_centroids(static_cast<Index>(survivors.size()), n);
+    Eigen::VectorXd survivor_mass(static_cast<Index>(survivors.size()));
+    for (size_t s = 0; s < survivors.size(); ++s) {
+      survivor_centroids.row(static_cast<Index>(s)) = centroids.row(survivors[s]);
+      survivor_mass[static_cast<Index>(s)] = kept[survivors[s]];
+    }
+    // Rounding in the sums and the elimination would add up over the levels: pull the
+    // survivors back onto the input's moments.
+    refit(survivor_centroids, target, survivor_mass);
+
+    // The survivors' points with their rescaled weights, written in parallel: each surviving
+    // group fills its own slice, at an offset from a prefix sum of the slice sizes.
+    const auto n_survivors = static_cast<Index>(survivors.size());
+    std::vector<Index> slice(survivors.size() + 1, 0);
+    for (Index s = 0; s < n_survivors; ++s) {
+      const Index g = survivors[static_cast<size_t>(s)];
+      Index count = 0;
+      for (Index p = offsets[static_cast<size_t>(g)]; p < offsets[static_cast<size_t>(g + 1)]; ++p)
+        count += list.weight(p) > 0;
+      slice[static_cast<size_t>(s + 1)] = slice[static_cast<size_t>(s)] + count;
+    }
+    std::vector<Index> next_rows(static_cast<size_t>(slice.back()));
+    std::vector<double> next_weights(static_cast<size_t>(slice.back()));
+#pragma omp parallel for schedule(static)
+    for (Index s = 0; s < n_survivors; ++s) {
+      const Index g = survivors[static_cast<size_t>(s)];
+      const double scale = survivor_mass[s] / mass[g];
+      auto out = static_cast<size_t>(slice[static_cast<size_t>(s)]);
+      for (Index p = offsets[static_cast<size_t>(g)]; p < offsets[static_cast<size_t>(g + 1)]; ++p)
+        if (list.weight(p) > 0) {
+          next_rows[out] = list.row(p);
+          next_weights[out++] = list.weight(p) * scale;
+        }
+    }
+    rows.swap(next_rows);
+    weights.swap(next_weights);
+    list.rows = rows.data();
+    list.weights = weights.data();
+    list.size = live = static_cast<Index>(rows.size());
+    if (options.poll) options.poll();
+  }
+
+  // The at most N survivors (or all positive-weight input points): a last re-fit on their
+  // own features, then the residual the caller sees.
+  std::vector<Index> order;
+  for (Index p = 0; p < list.size; ++p)
+    if (list.weight(p) > 0) order.push_back(p);
+  std::sort(order.begin(), order.end(),
+            [&](Index a, Index b) { return list.row(a) < list.row(b); });
+  std::vector<Index> final_rows;
+  Eigen::VectorXd final_weights(static_cast<Index>(order.size()));
+  for (size_t i = 0; i < order.size(); ++i) {
+    final_rows.push_back(list.row(order[i]));
+    final_weights[static_cast<Index>(i)] = list.weight(order[i]);
+  }
+  PointList kept_list{input.points, input.dim, static_cast<Index>(final_rows.size()),
+                      final_rows.data(), nullptr};
+  const RowMatrixXd features = point_features(kept_list, table, options.basis, frame);
+  const double residual = refit(features, target, final_weights);
+  result.indices = final_rows;
+  result.weights.assign(final_weights.data(), final_weights.data() + final_weights.size());
+  result.moment_error = residual / target[0];
+  if (!(result.moment_error < 1e-6))
+    throw ReductionError(
+        "the reduced moments drifted from the input's by " + std::to_string(result.moment_error) +
+        " (relative to the total weight); the points are too ill-conditioned at this degree: "
+        "lower the degree or remove near-duplicate points");
+  return result;
+}
+
+}  // namespace tchakaloff
