@@ -1,0 +1,8 @@
+"""Reproductions of the paper's experiments, one module each; every entry takes
+(out: Path, quick: bool, seed: int) and returns the paths it wrote."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+EXPERIMENTS: dict[str, Callable] = {}
