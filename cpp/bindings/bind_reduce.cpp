@@ -22,7 +22,7 @@ void bind_reduce(py::module_& m) {
       [](const PointsRef& points, const std::optional<WeightsArray>& weights, Index degree,
          Basis basis) {
         const PointList list = point_list(points, weights);
-        ReduceOptions options{basis, interrupt_poll()};
+        ReduceOptions options{basis, false, interrupt_poll()};
         // Safe without the GIL: the core reads only the numpy buffers held by the caller and
         // touches Python only through the poll, which takes the GIL back first.
         py::gil_scoped_release release;

@@ -8,6 +8,7 @@ namespace tchakaloff::bindings {
 void bind_monomials(py::module_& m);
 void bind_moments(py::module_& m);
 void bind_reduce(py::module_& m);
+void bind_compress(py::module_& m);
 }  // namespace tchakaloff::bindings
 
 PYBIND11_MODULE(_core, m) {
@@ -16,6 +17,7 @@ PYBIND11_MODULE(_core, m) {
   tchakaloff::bindings::bind_monomials(m);
   tchakaloff::bindings::bind_moments(m);
   tchakaloff::bindings::bind_reduce(m);
+  tchakaloff::bindings::bind_compress(m);
 #ifdef _OPENMP
   m.attr("openmp") = true;
 #else

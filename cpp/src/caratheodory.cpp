@@ -7,17 +7,18 @@
 
 namespace tchakaloff {
 
-Index eliminate(const RowMatrixXd& features, Eigen::VectorXd& weights) {
+Index eliminate(const RowMatrixXd& features, Eigen::VectorXd& weights, const Eigen::VectorXd& cost) {
   std::vector<Index> live;
   for (Index i = 0; i < weights.size(); ++i)
     if (weights[i] > 0) live.push_back(i);
   const auto g = static_cast<Index>(live.size());
   if (g == 0) return 0;
   Eigen::MatrixXd a(g, features.cols());
-  Eigen::VectorXd w(g);
+  Eigen::VectorXd w(g), c(cost.size() ? g : 0);
   for (Index i = 0; i < g; ++i) {
     a.row(i) = features.row(live[static_cast<size_t>(i)]);
     w[i] = weights[live[static_cast<size_t>(i)]];
+    if (cost.size()) c[i] = cost[live[static_cast<size_t>(i)]];
   }
 
   // Null space of a^T from one pivoted QR of a: a P = Q R with rank r, so v^T a = 0 exactly
@@ -33,8 +34,10 @@ Index eliminate(const RowMatrixXd& features, Eigen::VectorXd& weights) {
     for (Index j = 0; j < nullity; ++j) {
       auto v = null.col(j);
       // The constant function is among the features, so sum(v) = 0 and v has entries of both
-      // signs; take the sign with the larger positive entry for a well-scaled pivot.
-      if (-v.minCoeff() > v.maxCoeff()) v = -v;
+      // signs. Either sign keeps the moments; with a cost, take the one along which the cost
+      // falls (w -= t v), else the one with the larger positive entry (a well-scaled pivot).
+      const double slope = c.size() ? c.dot(v) : 0.0;
+      if (slope < 0 || (slope == 0 && -v.minCoeff() > v.maxCoeff())) v = -v;
       const double tiny = v.cwiseAbs().maxCoeff() * 1e-13;
       Index pivot = -1;
       double step = std::numeric_limits<double>::infinity();
@@ -66,7 +69,8 @@ Index eliminate(const RowMatrixXd& features, Eigen::VectorXd& weights) {
   return kept;
 }
 
-Index reduce_rows(const RowMatrixXd& features, Eigen::VectorXd& weights) {
+Index reduce_rows(const RowMatrixXd& features, Eigen::VectorXd& weights,
+                  const Eigen::VectorXd& cost) {
   const Index n = features.cols();
   std::vector<Index> live;
   for (Index i = 0; i < weights.size(); ++i)
@@ -77,16 +81,19 @@ Index reduce_rows(const RowMatrixXd& features, Eigen::VectorXd& weights) {
     const std::vector<Index> offsets = equal_split(static_cast<Index>(live.size()), 2 * n);
     RowMatrixXd centroids = RowMatrixXd::Zero(2 * n, n);
     Eigen::VectorXd mass = Eigen::VectorXd::Zero(2 * n);
+    Eigen::VectorXd group_cost = Eigen::VectorXd::Zero(cost.size() ? 2 * n : 0);
     for (Index g = 0; g < 2 * n; ++g) {
       for (Index p = offsets[static_cast<size_t>(g)]; p < offsets[static_cast<size_t>(g + 1)]; ++p) {
         const Index i = live[static_cast<size_t>(p)];
         centroids.row(g) += weights[i] * features.row(i);
         mass[g] += weights[i];
+        if (cost.size()) group_cost[g] += weights[i] * cost[i];
       }
       centroids.row(g) /= mass[g];
+      if (cost.size()) group_cost[g] /= mass[g];
     }
     Eigen::VectorXd kept = mass;
-    eliminate(centroids, kept);
+    eliminate(centroids, kept, group_cost);
     std::vector<Index> next;
     for (Index g = 0; g < 2 * n; ++g)
       for (Index p = offsets[static_cast<size_t>(g)]; p < offsets[static_cast<size_t>(g + 1)]; ++p) {
@@ -97,12 +104,13 @@ Index reduce_rows(const RowMatrixXd& features, Eigen::VectorXd& weights) {
     live.swap(next);
   }
   RowMatrixXd rows(static_cast<Index>(live.size()), n);
-  Eigen::VectorXd w(static_cast<Index>(live.size()));
+  Eigen::VectorXd w(static_cast<Index>(live.size())), c(cost.size() ? w.size() : 0);
   for (size_t p = 0; p < live.size(); ++p) {
     rows.row(static_cast<Index>(p)) = features.row(live[p]);
     w[static_cast<Index>(p)] = weights[live[p]];
+    if (cost.size()) c[static_cast<Index>(p)] = cost[live[p]];
   }
-  const Index kept = eliminate(rows, w);
+  const Index kept = eliminate(rows, w, c);
   for (size_t p = 0; p < live.size(); ++p) weights[live[p]] = w[static_cast<Index>(p)];
   return kept;
 }
@@ -134,6 +142,31 @@ Index choose_groups(Index size, Index dim, Index n) {
   return std::min(size, std::max(2 * n, std::min(size / 128, memory_cap)));
 }
 
+// Mean over each group of |z - mean|^(2q), q = ceil((k+1)/2), z in the frame: the size of
+// the first moments the reduction cannot match.
+Eigen::VectorXd central_cost(const PointList& list, const std::vector<Index>& offsets,
+                             const Frame& frame, const Eigen::VectorXd& target, Index degree) {
+  const Index groups = static_cast<Index>(offsets.size()) - 1, m = list.dim;
+  Eigen::VectorXd mean = Eigen::VectorXd::Zero(m);
+  if (degree >= 1) mean = target.segment(1, m) / target[0];  // T_1(z) = z: first moments
+  const int power = static_cast<int>((degree + 2) / 2);
+  Eigen::VectorXd cost(groups);
+#pragma omp parallel for schedule(static)
+  for (Index g = 0; g < groups; ++g) {
+    Eigen::VectorXd z(m);
+    double sum = 0.0, mass = 0.0;
+    for (Index p = offsets[static_cast<size_t>(g)]; p < offsets[static_cast<size_t>(g + 1)]; ++p) {
+      frame.apply(list.points + list.row(p) * m, z.data());
+      double r2 = (z - mean).squaredNorm(), r = 1.0;
+      for (int i = 0; i < power; ++i) r *= r2;
+      sum += list.weight(p) * r;
+      mass += list.weight(p);
+    }
+    cost[g] = mass > 0 ? sum / mass : 0.0;
+  }
+  return cost;
+}
+
 // Features of the listed points, one row each.
 RowMatrixXd point_features(const PointList& list, const MonomialTable& table, Basis basis,
                                const Frame& frame) {
@@ -152,7 +185,10 @@ RowMatrixXd point_features(const PointList& list, const MonomialTable& table, Ba
 Reduction reduce(const PointList& input, Index degree, const ReduceOptions& options) {
   check_moment_count(input.dim, degree, kMaxReduceMoments, "reduce");
   check_input(input, false);  // the bounding box checks the points
-  const MonomialTable table(input.dim, degree);
+  return reduce(input, MonomialTable(input.dim, degree), options);
+}
+
+Reduction reduce(const PointList& input, const MonomialTable& table, const ReduceOptions& options) {
   const Frame frame = Frame::bounding_box(input);
   const Index n = table.size();
 
@@ -181,7 +217,9 @@ Reduction reduce(const PointList& input, Index degree, const ReduceOptions& opti
     for (Index g = 0; g < groups; ++g)
       if (mass[g] > 0) centroids.row(g) /= mass[g];
     Eigen::VectorXd kept = mass;
-    reduce_rows(centroids, kept);
+    reduce_rows(centroids, kept,
+                options.prefer_central ? central_cost(list, offsets, frame, target, table.degree())
+                                       : Eigen::VectorXd());
 
     std::vector<Index> survivors;
     for (Index g = 0; g < groups; ++g)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 try:
-    from . import _core
+    from . import _core  # noqa: F401  (fail early, with the message below)
 except ImportError as error:  # pragma: no cover - only without a build
     raise ImportError(
         "tchakaloff's compiled core (tchakaloff._core) is missing. Install the package with "
@@ -18,15 +18,18 @@ except ImportError as error:  # pragma: no cover - only without a build
         "scikit-build-core and pybind11."
     ) from error
 
+from .compression import Compression, compress
 from .reduction import Reduction, ReductionError, exponents, moments, n_moments, reduce
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __version__ = "0.1.0"
 __all__ = [
+    "Compression",
     "Reduction",
     "ReductionError",
     "__version__",
+    "compress",
     "exponents",
     "moments",
     "n_moments",

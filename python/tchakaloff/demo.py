@@ -9,7 +9,9 @@ import numpy as np
 from .reduction import exponents, n_moments, reduce
 
 
-def _scaled_moment_error(points: np.ndarray, kept: np.ndarray, weights: np.ndarray, degree: int) -> float:
+def _scaled_moment_error(
+    points: np.ndarray, kept: np.ndarray, weights: np.ndarray, degree: int
+) -> float:
     """Largest moment residual / total weight, recomputed in numpy in the [-1, 1]^m frame."""
     lo, hi = points.min(axis=0), points.max(axis=0)
     half = np.where(hi > lo, (hi - lo) / 2, 1.0)

@@ -18,6 +18,10 @@ constexpr Index kMaxReduceMoments = 5000;
 
 struct ReduceOptions {
   Basis basis = Basis::chebyshev;
+  // Prefer points near the centre of mass: every elimination lowers the weighted sum of
+  // |z - mean|^(2 ceil((k+1)/2)) (z in the [-1, 1]^m frame), the next moment the kept set
+  // cannot match. Used by compress, where that moment is the leading error term.
+  bool prefer_central = false;
   Poll poll;  // called between levels
 };
 
@@ -30,15 +34,21 @@ struct Reduction {
 
 // Weights `weights` may be null (all ones). Zero-weight points are never kept.
 Reduction reduce(const PointList& list, Index degree, const ReduceOptions& options = {});
+// The same with a table built once by the caller (compress reduces many cells with one).
+Reduction reduce(const PointList& list, const MonomialTable& table, const ReduceOptions& options);
 
 // The dense step. Rows of `features` are points in R^N; on return at most rank(features)
 // entries of `weights` are positive, none negative, and features^T weights is unchanged up to
-// rounding. Returns the number of positive entries.
-Index eliminate(const RowMatrixXd& features, Eigen::VectorXd& weights);
+// rounding. Returns the number of positive entries. With a `cost` per row (or empty), every
+// elimination step moves the weights in the direction where cost . weights does not grow:
+// among the many valid subsets this steers toward a cheap one.
+Index eliminate(const RowMatrixXd& features, Eigen::VectorXd& weights,
+                const Eigen::VectorXd& cost = {});
 
 // The same contract for many rows (G >> N): the recursion of `reduce` on explicit features,
 // O(G N + N^3 log(G / N)).
-Index reduce_rows(const RowMatrixXd& features, Eigen::VectorXd& weights);
+Index reduce_rows(const RowMatrixXd& features, Eigen::VectorXd& weights,
+                  const Eigen::VectorXd& cost = {});
 
 // Least-squares re-fit of `weights` (one per row of `features`) to `target` moments. Keeps
 // the old weights unless the new ones are all positive and fit better. Returns the residual

@@ -1,0 +1,92 @@
+#include "common.hpp"
+
+#include <tchakaloff/compress.hpp>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace tchakaloff::bindings {
+
+namespace {
+
+py::array_t<Index> to_array(const std::vector<Index>& v) { return py::array(py::cast(v)); }
+
+// Progress and Ctrl-C between batches of cells; `callback(done, total)` may be None.
+std::function<void(Index, Index)> progress_poll(const py::object& callback) {
+  return [callback](Index done, Index total) {
+    py::gil_scoped_acquire gil;
+    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+    if (!callback.is_none()) callback(done, total);
+  };
+}
+
+}  // namespace
+
+void bind_compress(py::module_& m) {
+  py::class_<Compression>(m, "Compression")
+      .def_property_readonly("indices", [](const Compression& c) { return to_array(c.indices); })
+      .def_property_readonly("weights",
+                             [](const Compression& c) { return py::array(py::cast(c.weights)); })
+      .def_property_readonly("labels", [](const Compression& c) { return to_array(c.labels); })
+      .def_readonly("cells", &Compression::cells)
+      .def_readonly("moment_error", &Compression::moment_error);
+
+  m.def(
+      "compress",
+      [](const PointsRef& points, const std::optional<WeightsArray>& weights, Index degree,
+         Index size, bool prefer_central, const py::object& progress) {
+        const PointList list = point_list(points, weights);
+        CompressOptions options{Basis::chebyshev, prefer_central, progress_poll(progress)};
+        // Safe without the GIL: the core reads only the caller's numpy buffers; the progress
+        // callback takes the GIL back before touching Python.
+        py::gil_scoped_release release;
+        return compress(list, degree, size, options);
+      },
+      py::arg("points").noconvert(), py::arg("weights").none(true), py::arg("degree"),
+      py::arg("size"), py::arg("prefer_central") = true, py::arg("progress") = py::none());
+
+  m.def(
+      "reduce_cells",
+      [](const PointsRef& points, const std::optional<WeightsArray>& weights,
+         std::vector<Index> order, std::vector<Index> offsets, Index degree, bool prefer_central,
+         const py::object& progress) {
+        const PointList list = point_list(points, weights);
+        if (order.size() != static_cast<size_t>(list.size) || offsets.size() < 2 ||
+            offsets.front() != 0 || offsets.back() != list.size ||
+            !std::is_sorted(offsets.begin(), offsets.end()))
+          throw std::invalid_argument("cells must list every row once, with increasing offsets");
+        std::vector<char> seen(static_cast<size_t>(list.size), 0);
+        for (const Index p : order) {
+          if (p < 0 || p >= list.size || seen[static_cast<size_t>(p)])
+            throw std::invalid_argument("cells must list every row exactly once");
+          seen[static_cast<size_t>(p)] = 1;
+        }
+        check_input(list, true);
+        const Cells cells{std::move(order), std::move(offsets)};
+        CompressOptions options{Basis::chebyshev, prefer_central, progress_poll(progress)};
+        // Safe without the GIL: as above.
+        py::gil_scoped_release release;
+        return reduce_cells(list, cells, degree, options);
+      },
+      py::arg("points").noconvert(), py::arg("weights").none(true), py::arg("order"),
+      py::arg("offsets"), py::arg("degree"), py::arg("prefer_central") = true,
+      py::arg("progress") = py::none());
+
+  m.def("max_threads", [] {
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+  });
+  m.def("set_threads", [](int threads) {
+#ifdef _OPENMP
+    omp_set_num_threads(std::max(1, threads));
+#else
+    (void)threads;
+#endif
+  });
+}
+
+}  // namespace tchakaloff::bindings

@@ -1,0 +1,22 @@
+#pragma once
+// Cells for compression: moment matching is exact only up to degree k, and the error it leaves
+// in a cell of diameter r scales like r^(k+1), so the objects are first cut into compact cells.
+
+#include <tchakaloff/frame.hpp>
+
+#include <vector>
+
+namespace tchakaloff {
+
+struct Cells {
+  std::vector<Index> order;    // list positions, cell by cell
+  std::vector<Index> offsets;  // cell c holds order[offsets[c] .. offsets[c+1])
+  Index count() const { return static_cast<Index>(offsets.size()) - 1; }
+};
+
+// Exactly `cells` balanced k-d cells (sizes differ by at most one): split at the median of the
+// coordinate with the widest spread in `frame` units, in proportion to the number of cells on
+// each side, until every part is one cell. Deterministic (ties broken by position).
+Cells kd_cells(const PointList& list, const Frame& frame, Index cells);
+
+}  // namespace tchakaloff

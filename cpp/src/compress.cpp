@@ -1,0 +1,107 @@
+#include <tchakaloff/compress.hpp>
+
+#include <algorithm>
+#include <exception>
+#include <numeric>
+#include <string>
+
+namespace tchakaloff {
+
+Compression reduce_cells(const PointList& list, const Cells& cells, Index degree,
+                         const CompressOptions& options) {
+  check_moment_count(list.dim, degree, kMaxReduceMoments, "compress");
+  const MonomialTable table(list.dim, degree);
+  const Index n_cells = cells.count();
+  // Rows and weights in cell order, so that every cell is a contiguous PointList.
+  std::vector<Index> rows(static_cast<size_t>(list.size));
+  std::vector<double> weights(static_cast<size_t>(list.size));
+  for (Index p = 0; p < list.size; ++p) {
+    rows[static_cast<size_t>(p)] = list.row(cells.order[static_cast<size_t>(p)]);
+    weights[static_cast<size_t>(p)] = list.weight(cells.order[static_cast<size_t>(p)]);
+  }
+  auto cell_list = [&](Index c) {
+    const Index begin = cells.offsets[static_cast<size_t>(c)];
+    return PointList{list.points, list.dim, cells.offsets[static_cast<size_t>(c + 1)] - begin,
+                     rows.data() + begin, weights.data() + begin};
+  };
+  const ReduceOptions reduce_options{options.basis, options.prefer_central, {}};
+  std::vector<Reduction> reductions(static_cast<size_t>(n_cells));
+  auto reduce_cell = [&](Index c) {
+    const PointList cell = cell_list(c);
+    if (std::none_of(cell.weights, cell.weights + cell.size, [](double w) { return w > 0; }))
+      return;  // an all-zero cell keeps nothing
+    reductions[static_cast<size_t>(c)] = reduce(cell, table, reduce_options);
+  };
+
+  if (n_cells == 1) {
+    reduce_cell(0);  // one large cell: let the reduction itself run in parallel
+  } else {
+    const Index batch = std::max<Index>(64, n_cells / 50);
+    for (Index start = 0; start < n_cells; start += batch) {
+      const Index stop = std::min(n_cells, start + batch);
+      std::exception_ptr error;
+#pragma omp parallel for schedule(dynamic, 1)
+      for (Index c = start; c < stop; ++c) {
+        try {
+          reduce_cell(c);
+        } catch (...) {
+#pragma omp critical
+          if (!error) error = std::current_exception();
+        }
+      }
+      if (error) std::rethrow_exception(error);
+      if (options.progress) options.progress(stop, n_cells);
+    }
+  }
+
+  Compression result;
+  result.cells = n_cells;
+  result.labels.resize(static_cast<size_t>(list.size));
+  std::vector<std::pair<Index, double>> kept;
+  for (Index c = 0; c < n_cells; ++c) {
+    for (Index p = cells.offsets[static_cast<size_t>(c)]; p < cells.offsets[static_cast<size_t>(c + 1)]; ++p)
+      result.labels[static_cast<size_t>(cells.order[static_cast<size_t>(p)])] = c;
+    const Reduction& r = reductions[static_cast<size_t>(c)];
+    // Reduction indices are positions in the cell's list; its rows are input rows already.
+    for (size_t i = 0; i < r.indices.size(); ++i) kept.emplace_back(r.indices[i], r.weights[i]);
+    result.moment_error = std::max(result.moment_error, r.moment_error);
+  }
+  std::sort(kept.begin(), kept.end());
+  for (const auto& [row, weight] : kept) {
+    result.indices.push_back(row);
+    result.weights.push_back(weight);
+  }
+  return result;
+}
+
+Compression compress(const PointList& list, Index degree, Index size,
+                     const CompressOptions& options) {
+  if (size < 1) throw std::invalid_argument("size must be at least 1 object");
+  check_moment_count(list.dim, degree, kMaxReduceMoments, "compress");
+  check_input(list, false);
+  const Frame frame = Frame::bounding_box(list);  // also rejects NaN and inf
+  const Index live = list.weights ? std::count_if(list.weights, list.weights + list.size,
+                                                   [](double w) { return w > 0; })
+                                  : list.size;
+  if (live <= size) {  // nothing needs to go: one cell, every object kept as it is
+    Compression all;
+    all.cells = 1;
+    all.labels.assign(static_cast<size_t>(list.size), 0);
+    for (Index p = 0; p < list.size; ++p)
+      if (list.weight(p) > 0) {
+        all.indices.push_back(list.row(p));
+        all.weights.push_back(list.weight(p));
+      }
+    return all;
+  }
+  const Index n = n_moments(list.dim, degree);
+  if (size < n)
+    throw std::invalid_argument(
+        "size " + std::to_string(size) + " is below N = " + std::to_string(n) +
+        ", the number of moments of degree <= " + std::to_string(degree) +
+        ": no exact reduction can promise fewer; raise size or lower the degree");
+  const Index n_cells = std::max<Index>(1, size / n);
+  return reduce_cells(list, kd_cells(list, frame, n_cells), degree, options);
+}
+
+}  // namespace tchakaloff

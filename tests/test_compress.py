@@ -1,0 +1,100 @@
+"""tchakaloff.compress: cells partition the input, every cell keeps its moments, and the error
+of a smooth symmetric function falls with d at the rate the theory predicts."""
+
+import numpy as np
+import pytest
+import tchakaloff
+
+
+def scaled_monomials(z: np.ndarray, degree: int) -> np.ndarray:
+    return np.prod(z[:, None, :] ** tchakaloff.exponents(z.shape[1], degree)[None], axis=2)
+
+
+def test_cells_partition_and_keep_their_moments():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(6000, 3))
+    w = rng.uniform(0.5, 2.0, size=len(x))
+    k = 3
+    res = tchakaloff.compress(x, w, size=600, degree=k)
+    assert len(res) <= 600
+    assert res.labels.shape == (len(x),)
+    kept_cells = res.labels[res.indices]
+    assert np.all(np.diff(res.indices) > 0)
+    assert np.all(res.weights > 0)
+    np.testing.assert_allclose(res.weights.sum(), w.sum(), rtol=1e-12)
+    for cell in np.unique(res.labels):
+        members = np.flatnonzero(res.labels == cell)
+        kept = res.indices[kept_cells == cell]
+        assert np.all(np.isin(kept, members))
+        assert len(kept) <= tchakaloff.n_moments(3, k)
+        lo, hi = x[members].min(0), x[members].max(0)
+        centre, half = (lo + hi) / 2, (hi - lo) / 2
+        full = w[members] @ scaled_monomials((x[members] - centre) / half, k)
+        sub = res.weights[kept_cells == cell] @ scaled_monomials((x[kept] - centre) / half, k)
+        assert np.abs(sub - full).max() <= 1e-9 * w[members].sum()
+
+
+def test_fraction_size_and_small_inputs():
+    x = np.random.default_rng(2).uniform(size=(1000, 2))
+    assert len(tchakaloff.compress(x, size=0.1, degree=2)) <= 100
+    # size at least n: nothing needs to go, every object is kept with weight 1
+    res = tchakaloff.compress(x[:50], size=50, degree=2)
+    np.testing.assert_array_equal(res.indices, np.arange(50))
+    np.testing.assert_allclose(res.weights, 1.0)
+
+
+def test_same_result_for_any_thread_count():
+    x = np.random.default_rng(3).normal(size=(20000, 2))
+    a = tchakaloff.compress(x, size=2000, degree=4, n_jobs=1)
+    b = tchakaloff.compress(x, size=2000, degree=4, n_jobs=2)
+    np.testing.assert_array_equal(a.indices, b.indices)
+    np.testing.assert_array_equal(a.weights, b.weights)
+    np.testing.assert_array_equal(a.labels, b.labels)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"size": 5, "degree": 2}, "below N"),
+        ({"size": 0, "degree": 2}, "at least 1"),
+        ({"size": 1.5, "degree": 2}, r"\(0, 1\]"),
+        ({"size": "10", "degree": 2}, "size must be"),
+        ({"size": 100, "degree": -1}, "degree"),
+    ],
+)
+def test_bad_arguments(kwargs, match):
+    x = np.random.default_rng(4).normal(size=(500, 2))
+    with pytest.raises(ValueError, match=match):
+        tchakaloff.compress(x, **kwargs)
+
+
+def test_bad_objects():
+    x = np.random.default_rng(5).normal(size=(500, 2))
+    x[7, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        tchakaloff.compress(x, size=100, degree=2)
+    with pytest.raises(ValueError, match="empty"):
+        tchakaloff.compress(np.zeros((0, 2)), size=100, degree=2)
+    with pytest.raises(ValueError, match=">= 0"):
+        tchakaloff.compress(x[:6] * 0, -np.ones(6), size=100, degree=2)
+
+
+def sigmoid_error(m: int, k: int, d: int, rng: np.random.Generator) -> float:
+    """|f(all) - f(compressed)| for the paper's Fig. 2 function, d' = max(0.1 d, N)."""
+    w = rng.uniform(-1, 1, size=(d, m))
+    x = rng.uniform(-1, 1, size=(10, m))
+    size = max(d // 10, tchakaloff.n_moments(m, k))
+    res = tchakaloff.compress(w, size=size, degree=k)
+    values = (1 / (1 + np.exp(-w @ x.T))).mean(axis=1)
+    return abs(values.mean() - res.weights @ values[res.indices] / d)
+
+
+@pytest.mark.parametrize(("m", "k"), [(2, 1), (2, 2), (3, 2)])
+def test_error_falls_at_the_predicted_rate(m, k):
+    """Fig. 2: mean |error| ~ d^-alpha with alpha ~ (k+1)/m + 1/2; a random subset of the same
+    size only gives d^-1/2."""
+    rng = np.random.default_rng(6)
+    ds = np.array([2000, 8000, 32000])
+    errors = [np.mean([sigmoid_error(m, k, d, rng) for _ in range(12)]) for d in ds]
+    alpha = -np.polyfit(np.log(ds), np.log(errors), 1)[0]
+    assert alpha > (k + 1) / m + 0.5 - 0.45
