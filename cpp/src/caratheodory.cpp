@@ -151,7 +151,7 @@ Eigen::VectorXd central_cost(const PointList& list, const std::vector<Index>& of
   if (degree >= 1) mean = target.segment(1, m) / target[0];  // T_1(z) = z: first moments
   const int power = static_cast<int>((degree + 2) / 2);
   Eigen::VectorXd cost(groups);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (list.size * m > kParallelWork)
   for (Index g = 0; g < groups; ++g) {
     Eigen::VectorXd z(m);
     double sum = 0.0, mass = 0.0;
@@ -247,7 +247,7 @@ Reduction reduce(const PointList& input, const MonomialTable& table, const Reduc
     }
     std::vector<Index> next_rows(static_cast<size_t>(slice.back()));
     std::vector<double> next_weights(static_cast<size_t>(slice.back()));
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (slice.back() > kParallelWork)
     for (Index s = 0; s < n_survivors; ++s) {
       const Index g = survivors[static_cast<size_t>(s)];
       const double scale = survivor_mass[s] / mass[g];

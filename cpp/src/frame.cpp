@@ -52,7 +52,7 @@ Frame Frame::bounding_box(const PointList& list) {
   const Index chunks = std::clamp<Index>(list.size / 16384, 1, 256);
   Eigen::MatrixXd lo = Eigen::MatrixXd::Constant(m, chunks, inf), hi = -lo;
   int finite = 1;
-#pragma omp parallel for schedule(static) reduction(&& : finite)
+#pragma omp parallel for schedule(static) reduction(&& : finite) if (list.size * m > kParallelWork)
   for (Index c = 0; c < chunks; ++c) {
     const Index begin = list.size * c / chunks, end = list.size * (c + 1) / chunks;
     double* l = lo.col(c).data();

@@ -134,10 +134,11 @@ RowMatrixXd group_sums(const PointList& list, const std::vector<Index>& offsets,
   RowMatrixXd sums(groups, table.size());
   // Batches bound the time between two polls for Ctrl-C; at most 16 parallel regions.
   const Index batch = std::max<Index>(64, (groups + 15) / 16);
+  const bool parallel = list.size * table.size() > kParallelWork;
   for (Index start = 0; start < groups; start += batch) {
     const Index stop = std::min(groups, start + batch);
     std::exception_ptr error;
-#pragma omp parallel
+#pragma omp parallel if (parallel)
     {
       try {
         Scratch scratch(list.dim, table.degree(), table.size());

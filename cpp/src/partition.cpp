@@ -50,7 +50,7 @@ Cells kd_cells(const PointList& list, const Frame& frame, Index n_cells) {
   std::iota(cells.order.begin(), cells.order.end(), Index{0});
   cells.offsets.assign(static_cast<size_t>(n_cells + 1), 0);
   cells.offsets.back() = list.size;
-#pragma omp parallel
+#pragma omp parallel if (list.size > kParallelWork)
 #pragma omp single
   split(list, frame, cells, 0, list.size, 0, n_cells);
   return cells;

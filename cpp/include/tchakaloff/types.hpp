@@ -15,6 +15,10 @@ using Index = std::int64_t;
 using RowMatrixXd = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using PointsRef = Eigen::Ref<const RowMatrixXd>;
 
+// Parallel regions open only above this much work (points x functions, or similar): below
+// it, waking threads costs more than it saves.
+constexpr Index kParallelWork = 200000;
+
 // A numerical breakdown that is not the caller's fault (Python sees tchakaloff.ReductionError).
 class ReductionError : public std::runtime_error {
  public:

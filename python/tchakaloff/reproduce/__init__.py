@@ -5,4 +5,6 @@ from __future__ import annotations
 
 from typing import Callable
 
-EXPERIMENTS: dict[str, Callable] = {}
+from . import fig2, runtime
+
+EXPERIMENTS: dict[str, Callable] = {"fig2": fig2.run, "runtime": runtime.run}

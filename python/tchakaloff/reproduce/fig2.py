@@ -1,0 +1,149 @@
+"""Fig. 2: the error of a compressed symmetric function falls like d^-alpha, alpha ~ (k+1)/m + 1/2.
+
+f(theta) = (1/d) sum_i (1/10) sum_a sigmoid(<w_i, x_a>), w_i and x_a ~ U[-1, 1]^m (x_a redrawn per
+trial); the compressed value is the weighted mean over the kept objects; d' = max(0.1 d, N).
+Full setting (the paper's): m = 1..4, k = 1..6, d = 1e3 * 2^j up to 1.28e5, 20 trials.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..compression import compress
+from ..reduction import n_moments
+from ._common import fit_exponent, paper_table, progress, pyplot, write_csv
+
+FULL = {
+    "dims": [1, 2, 3, 4],
+    "degrees": [1, 2, 3, 4, 5, 6],
+    "sizes": [1000 * 2**j for j in range(8)],
+    "trials": 20,
+}
+QUICK = {
+    "dims": [1, 2, 3],
+    "degrees": [1, 2, 3, 4],
+    "sizes": [1000 * 2**j for j in range(5)],
+    "trials": 5,
+}
+
+
+def sigmoid_error(m: int, k: int, d: int, rng: np.random.Generator) -> tuple[float, float]:
+    """(|f(all) - f(compressed)|, seconds spent compressing) for one trial."""
+    w = rng.uniform(-1, 1, size=(d, m))
+    x = rng.uniform(-1, 1, size=(10, m))
+    start = time.perf_counter()
+    result = compress(w, size=max(d // 10, n_moments(m, k)), degree=k)
+    seconds = time.perf_counter() - start
+    values = (1 / (1 + np.exp(-w @ x.T))).mean(axis=1)
+    return abs(values.mean() - result.weights @ values[result.indices] / d), seconds
+
+
+def paper_errors() -> dict[tuple[int, int, int], float]:
+    """Mean |orig - comp| per (m, k, d) from the published table."""
+    table = paper_table("fig2_error_list.csv")
+    errors = np.abs(table["orig"] - table["comp"])
+    keys = list(zip(table["m"].astype(int), table["k"].astype(int), table["d"].astype(int)))
+    return {
+        key: float(errors[[i for i, other in enumerate(keys) if other == key]].mean())
+        for key in set(keys)
+    }
+
+
+def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
+    setting = QUICK if quick else FULL
+    rng = np.random.default_rng(seed)
+    grid = [
+        (m, k, d) for m in setting["dims"] for k in setting["degrees"] for d in setting["sizes"]
+    ]
+    trials = []
+    for m, k, d in progress(grid, len(grid), "fig2"):
+        for trial in range(setting["trials"]):
+            error, seconds = sigmoid_error(m, k, d, rng)
+            trials.append((m, k, d, trial, error, seconds))
+    paper = paper_errors()
+
+    mean = {}
+    for m, k, d in grid:
+        mean[m, k, d] = np.mean([t[4] for t in trials if t[:3] == (m, k, d)])
+    sizes = np.array(setting["sizes"], dtype=float)
+    fits = []
+    for m in setting["dims"]:
+        for k in setting["degrees"]:
+            ours = fit_exponent(sizes, np.array([mean[m, k, d] for d in setting["sizes"]]))
+            theirs = fit_exponent(
+                sizes, np.array([paper.get((m, k, d), np.nan) for d in setting["sizes"]])
+            )
+            fits.append((m, k, ours, theirs, (k + 1) / m + 0.5))
+
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [
+        write_csv(out / "fig2_trials.csv", ["m", "k", "d", "trial", "error", "seconds"], trials),
+        write_csv(
+            out / "fig2.csv",
+            ["m", "k", "d", "mean_error", "paper_mean_error", "ratio_to_paper"],
+            [
+                (
+                    m,
+                    k,
+                    d,
+                    mean[m, k, d],
+                    paper.get((m, k, d), np.nan),
+                    mean[m, k, d] / paper.get((m, k, d), np.nan),
+                )
+                for m, k, d in grid
+            ],
+        ),
+        write_csv(
+            out / "fig2_alpha.csv", ["m", "k", "alpha", "paper_alpha", "predicted_alpha"], fits
+        ),
+    ]
+    paths.append(_plot(out / "fig2.png", setting, mean, paper, fits))
+    return paths
+
+
+def _plot(path, setting, mean, paper, fits) -> Path:
+    plt = pyplot()
+    dims = setting["dims"]
+    fig, axes = plt.subplots(1, len(dims) + 1, figsize=(4 * (len(dims) + 1), 3.6))
+    colours = plt.cm.viridis(np.linspace(0, 0.9, len(setting["degrees"])))
+    for ax, m in zip(axes, dims):
+        for colour, k in zip(colours, setting["degrees"]):
+            ax.loglog(
+                setting["sizes"],
+                [mean[m, k, d] for d in setting["sizes"]],
+                "o-",
+                color=colour,
+                label=f"k={k}",
+            )
+            ax.loglog(
+                setting["sizes"],
+                [paper.get((m, k, d), np.nan) for d in setting["sizes"]],
+                "x--",
+                color=colour,
+                alpha=0.6,
+            )
+        ax.set(title=f"m = {m}", xlabel="d", ylabel="mean |error|")
+    axes[0].legend(fontsize=7, title="ours (o-), paper (x--)", title_fontsize=7)
+    ax = axes[-1]
+    for m in dims:
+        rows = [f for f in fits if f[0] == m]
+        line = ax.plot([r[1] for r in rows], [r[2] for r in rows], "o-", label=f"m={m} ours")
+        ax.plot(
+            [r[1] for r in rows],
+            [r[3] for r in rows],
+            "x:",
+            color=line[0].get_color(),
+            label=f"m={m} paper",
+        )
+        ax.plot(
+            [r[1] for r in rows], [r[4] for r in rows], "--", color=line[0].get_color(), alpha=0.5
+        )
+    ax.set(title="alpha vs k (dashed: (k+1)/m + 1/2)", xlabel="k", ylabel="alpha")
+    ax.legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
