@@ -282,7 +282,10 @@ Reduction reduce(const PointList& input, const MonomialTable& table, const Reduc
   PointList kept_list{input.points, input.dim, static_cast<Index>(final_rows.size()),
                       final_rows.data(), nullptr};
   const RowMatrixXd features = point_features(kept_list, table, options.basis, frame);
-  const double residual = refit(features, target, final_weights);
+  // Nothing removed (at most N live inputs): keep the caller's weights exactly.
+  const double residual = result.levels == 0
+      ? (features.transpose() * final_weights - target).cwiseAbs().maxCoeff()
+      : refit(features, target, final_weights);
   result.indices = final_rows;
   result.weights.assign(final_weights.data(), final_weights.data() + final_weights.size());
   result.moment_error = residual / target[0];

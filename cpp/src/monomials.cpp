@@ -1,5 +1,6 @@
 #include <tchakaloff/monomials.hpp>
 
+#include <algorithm>
 #include <limits>
 #include <map>
 #include <sstream>
@@ -9,17 +10,20 @@ namespace tchakaloff {
 Index n_moments(Index dim, Index degree) {
   if (dim < 1) throw std::invalid_argument("the points need at least one coordinate (m >= 1)");
   if (degree < 0) throw std::invalid_argument("degree must be >= 0");
-  // C(m + k, k) = prod_{i=1..k} (m + i) / i, each partial product an exact binomial.
+  // C(m + k, k) = prod_{i=1..k} (m + i) / i; each partial result C(m + i, i) is exact, and a
+  // 128-bit intermediate keeps count * (m + i) from overflowing before the division.
   Index count = 1;
   for (Index i = 1; i <= degree; ++i) {
-    const Index factor = dim + i;
-    if (count > std::numeric_limits<Index>::max() / factor) {
+    const auto next = static_cast<unsigned __int128>(count) * static_cast<unsigned __int128>(dim + i) /
+                      static_cast<unsigned __int128>(i);
+    if (dim > std::numeric_limits<Index>::max() - i ||
+        next > static_cast<unsigned __int128>(std::numeric_limits<Index>::max())) {
       std::ostringstream msg;
       msg << "the number of monomials of degree <= " << degree << " in " << dim
           << " variables overflows 64 bits; lower the degree";
       throw std::invalid_argument(msg.str());
     }
-    count = count * factor / i;
+    count = static_cast<Index>(next);
   }
   return count;
 }
@@ -53,7 +57,9 @@ void append_compositions(Index dim, Index v, int remaining, std::vector<int>& cu
 }  // namespace
 
 MonomialTable::MonomialTable(Index dim, Index degree) : dim_(dim), degree_(degree) {
-  check_moment_count(dim, degree, kMaxMonomials, "a monomial table");
+  n_moments(dim, degree);  // validates dim >= 1 and degree >= 0 first
+  check_moment_count(dim, degree, std::min(kMaxMonomials, kMaxExponentEntries / dim),
+                     "a monomial table");
   const auto n = static_cast<size_t>(n_moments(dim, degree));
   const auto m = static_cast<size_t>(dim);
   exponents_.reserve(n * m);

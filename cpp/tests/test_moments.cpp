@@ -128,6 +128,33 @@ void test_group_sums_vs_naive() {
   }
 }
 
+// Above kParallelWork the kernel runs in a parallel region: same sums as the naive loop, and
+// bit-identical for 1 and 2 threads.
+void test_group_sums_parallel_path() {
+  const Index m = 3, k = 4;
+  const Data d = random_data(20'000, m, 99);
+  const MonomialTable table(m, k);
+  const PointList list{d.points.data(), m, d.n, nullptr, d.weights.data()};
+  CHECK(list.size * table.size() > tchakaloff::kParallelWork);
+  const Frame frame = Frame::bounding_box(list);
+  const auto offsets = tchakaloff::equal_split(list.size, 150);
+  const RowMatrixXd got = tchakaloff::group_sums(list, offsets, table, Basis::chebyshev, frame);
+  RowMatrixXd scale;
+  const RowMatrixXd expected =
+      naive_group_sums(list, offsets, table, Basis::chebyshev, frame, &scale);
+  CHECK(((got - expected).cwiseAbs().array() <= 1e-13 * scale.array() + 1e-300).all());
+#ifdef _OPENMP
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const RowMatrixXd one = tchakaloff::group_sums(list, offsets, table, Basis::chebyshev, frame);
+  omp_set_num_threads(2);
+  const RowMatrixXd two = tchakaloff::group_sums(list, offsets, table, Basis::chebyshev, frame);
+  omp_set_num_threads(saved);
+  CHECK(one == two);
+  CHECK(one == got);
+#endif
+}
+
 void test_group_sums_poll() {
   const Data d = random_data(2000, 2, 7);
   const PointList list{d.points.data(), 2, d.n, nullptr, d.weights.data()};
@@ -318,6 +345,7 @@ void test_frame() {
 int main() {
   check::run("equal_split", test_equal_split);
   check::run("group_sums vs naive loop", test_group_sums_vs_naive);
+  check::run("group_sums parallel path", test_group_sums_parallel_path);
   check::run("group_sums poll", test_group_sums_poll);
   check::run("raw_moments vs direct products", test_raw_moments_vs_direct);
   check::run("raw_moments thread independent", test_raw_moments_thread_independent);

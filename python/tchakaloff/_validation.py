@@ -9,7 +9,12 @@ from numpy.typing import ArrayLike, NDArray
 
 def as_points(points: ArrayLike, name: str = "points") -> NDArray[np.float64]:
     """Return `points` as a C-contiguous float64 array of shape (n, m), n >= 1, m >= 1."""
-    array = np.asarray(points)
+    try:
+        array = np.asarray(points)
+    except ValueError as error:  # ragged nested lists
+        raise ValueError(f"{name} must be a rectangular (n, m) array: {error}") from error
+    if array.dtype == bool:
+        array = array.astype(np.float64)
     if array.dtype == object or not np.issubdtype(array.dtype, np.number):
         raise ValueError(f"{name} must be a numeric array, got dtype {array.dtype}")
     if np.iscomplexobj(array):
@@ -37,6 +42,27 @@ def as_weights(weights: ArrayLike | None, n: int) -> NDArray[np.float64] | None:
     if array.shape != (n,):
         raise ValueError(f"weights must have shape ({n},), one per point; got {array.shape}")
     return np.ascontiguousarray(array, dtype=np.float64)
+
+
+def weight_scale(weights: NDArray[np.float64] | None) -> float:
+    """A power of two that brings the largest weight near 1, so that very small or very large
+    weights lose no precision in the core (only their ratios matter). 1 when not needed."""
+    if weights is None or weights.size == 0:
+        return 1.0
+    largest = float(np.max(weights))
+    if not np.isfinite(largest) or largest <= 0 or 1e-100 < largest < 1e100:
+        return 1.0  # also leaves bad weights for the core to report
+    scale = float(2.0 ** np.round(np.log2(largest)))
+    with np.errstate(over="ignore"):
+        total = float(np.sum(weights / scale)) * scale
+    return scale if np.isfinite(total) else 1.0  # an overflowing total is the core's to refuse
+
+
+def as_int(value: object, name: str) -> int:
+    """Return value as an int (the core checks its range)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    return int(value)
 
 
 def as_degree(degree: object) -> int:

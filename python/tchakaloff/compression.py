@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _core
-from ._validation import as_degree, as_points, as_weights
+from ._validation import as_degree, as_points, as_weights, weight_scale
 from .reduction import n_moments
 
 
@@ -103,13 +103,14 @@ def compress(
     previous = _core.max_threads()
     if n_jobs is not None:
         _core.set_threads(int(n_jobs))
+    scale = weight_scale(w)
     try:
-        result = _core.compress(x, w, k, target, False)
+        result = _core.compress(x, w if scale == 1.0 else w / scale, k, target, False)
     finally:
         _core.set_threads(previous)
     return Compression(
         indices=np.asarray(result.indices, dtype=np.int64),
-        weights=np.asarray(result.weights, dtype=np.float64),
+        weights=np.asarray(result.weights, dtype=np.float64) * scale,
         labels=np.asarray(result.labels, dtype=np.int64),
         degree=k,
         moment_error=float(result.moment_error),

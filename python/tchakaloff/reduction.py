@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _core
-from ._validation import as_degree, as_points, as_weights
+from ._validation import as_degree, as_int, as_points, as_weights, weight_scale
 
 ReductionError = _core.ReductionError
 ReductionError.__doc__ = (
@@ -23,7 +23,7 @@ def n_moments(m: int, degree: int) -> int:
 
     The constant monomial is included, so matching all of them preserves the total weight.
     """
-    return int(_core.n_moments(int(m), as_degree(degree)))
+    return int(_core.n_moments(as_int(m, "m"), as_degree(degree)))
 
 
 def exponents(m: int, degree: int) -> NDArray[np.int64]:
@@ -33,7 +33,7 @@ def exponents(m: int, degree: int) -> NDArray[np.int64]:
     descending lexicographic order (for m = 2: 1, x, y, x^2, xy, y^2, ...). This is the order
     of :func:`moments`.
     """
-    return np.asarray(_core.exponents(int(m), as_degree(degree)))
+    return np.asarray(_core.exponents(as_int(m, "m"), as_degree(degree)))
 
 
 def moments(points: ArrayLike, weights: ArrayLike | None = None, *, degree: int) -> NDArray:
@@ -114,10 +114,11 @@ def reduce(points: ArrayLike, weights: ArrayLike | None = None, *, degree: int) 
     x = as_points(points)
     w = as_weights(weights, len(x))
     k = as_degree(degree)
-    result = _core.reduce(x, w, k)
+    scale = weight_scale(w)
+    result = _core.reduce(x, w if scale == 1.0 else w / scale, k)
     return Reduction(
         indices=np.asarray(result.indices, dtype=np.int64),
-        weights=np.asarray(result.weights, dtype=np.float64),
+        weights=np.asarray(result.weights, dtype=np.float64) * scale,
         moment_error=float(result.moment_error),
         degree=k,
     )

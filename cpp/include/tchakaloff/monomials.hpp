@@ -8,8 +8,10 @@
 
 namespace tchakaloff {
 
-// Largest table we agree to build: beyond this the exponent table alone needs gigabytes.
-constexpr Index kMaxMonomials = Index{1} << 22;
+// Largest tables we agree to build (N, and N * m exponent entries): beyond these the table
+// takes seconds to build and hundreds of megabytes.
+constexpr Index kMaxMonomials = Index{1} << 20;
+constexpr Index kMaxExponentEntries = Index{1} << 24;
 
 // N(m, k) = C(m + k, k), the constant included. Throws std::invalid_argument for m < 1,
 // k < 0, or a count that does not fit in 63 bits.
