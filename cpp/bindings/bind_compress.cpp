@@ -10,7 +10,13 @@ namespace tchakaloff::bindings {
 
 namespace {
 
-py::array_t<Index> to_array(const std::vector<Index>& v) { return py::array(py::cast(v)); }
+py::dict to_dict(Compression&& c) {
+  using namespace pybind11::literals;
+  return py::dict("indices"_a = to_numpy(std::move(c.indices)),
+                  "weights"_a = to_numpy(std::move(c.weights)),
+                  "labels"_a = to_numpy(std::move(c.labels)), "cells"_a = c.cells,
+                  "moment_error"_a = c.moment_error);
+}
 
 // Progress and Ctrl-C between batches of cells; `callback(done, total)` may be None.
 std::function<void(Index, Index)> progress_poll(const py::object& callback) {
@@ -24,14 +30,6 @@ std::function<void(Index, Index)> progress_poll(const py::object& callback) {
 }  // namespace
 
 void bind_compress(py::module_& m) {
-  py::class_<Compression>(m, "Compression")
-      .def_property_readonly("indices", [](const Compression& c) { return to_array(c.indices); })
-      .def_property_readonly("weights",
-                             [](const Compression& c) { return py::array(py::cast(c.weights)); })
-      .def_property_readonly("labels", [](const Compression& c) { return to_array(c.labels); })
-      .def_readonly("cells", &Compression::cells)
-      .def_readonly("moment_error", &Compression::moment_error);
-
   m.def(
       "compress",
       [](const PointsRef& points, const std::optional<WeightsArray>& weights, Index degree,
@@ -40,8 +38,12 @@ void bind_compress(py::module_& m) {
         CompressOptions options{Basis::chebyshev, prefer_central, progress_poll(progress)};
         // Safe without the GIL: the core reads only the caller's numpy buffers; the progress
         // callback takes the GIL back before touching Python.
-        py::gil_scoped_release release;
-        return compress(list, degree, size, options);
+        Compression c;
+        {
+          py::gil_scoped_release release;
+          c = compress(list, degree, size, options);
+        }
+        return to_dict(std::move(c));
       },
       py::arg("points").noconvert(), py::arg("weights").none(true), py::arg("degree"),
       py::arg("size"), py::arg("prefer_central") = true, py::arg("progress") = py::none());
@@ -66,8 +68,12 @@ void bind_compress(py::module_& m) {
         const Cells cells{std::move(order), std::move(offsets)};
         CompressOptions options{Basis::chebyshev, prefer_central, progress_poll(progress)};
         // Safe without the GIL: as above.
-        py::gil_scoped_release release;
-        return reduce_cells(list, cells, degree, options);
+        Compression c;
+        {
+          py::gil_scoped_release release;
+          c = reduce_cells(list, cells, degree, options);
+        }
+        return to_dict(std::move(c));
       },
       py::arg("points").noconvert(), py::arg("weights").none(true), py::arg("order"),
       py::arg("offsets"), py::arg("degree"), py::arg("prefer_central") = true,

@@ -4,18 +4,12 @@
 
 namespace tchakaloff::bindings {
 
+using namespace pybind11::literals;
+
 void bind_reduce(py::module_& m) {
   py::enum_<Basis>(m, "Basis")
       .value("monomial", Basis::monomial)
       .value("chebyshev", Basis::chebyshev);
-
-  py::class_<Reduction>(m, "Reduction")
-      .def_property_readonly("indices",
-                             [](const Reduction& r) { return py::array(py::cast(r.indices)); })
-      .def_property_readonly("weights",
-                             [](const Reduction& r) { return py::array(py::cast(r.weights)); })
-      .def_readonly("moment_error", &Reduction::moment_error)
-      .def_readonly("levels", &Reduction::levels);
 
   m.def(
       "reduce",
@@ -25,8 +19,14 @@ void bind_reduce(py::module_& m) {
         ReduceOptions options{basis, false, interrupt_poll()};
         // Safe without the GIL: the core reads only the numpy buffers held by the caller and
         // touches Python only through the poll, which takes the GIL back first.
-        py::gil_scoped_release release;
-        return reduce(list, degree, options);
+        Reduction r;
+        {
+          py::gil_scoped_release release;
+          r = reduce(list, degree, options);
+        }
+        return py::dict("indices"_a = to_numpy(std::move(r.indices)),
+                        "weights"_a = to_numpy(std::move(r.weights)),
+                        "moment_error"_a = r.moment_error, "levels"_a = r.levels);
       },
       py::arg("points").noconvert(), py::arg("weights").none(true), py::arg("degree"),
       py::arg("basis") = Basis::chebyshev);

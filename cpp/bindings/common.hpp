@@ -9,6 +9,8 @@
 
 #include <tchakaloff/moments.hpp>
 
+#include <vector>
+
 namespace tchakaloff::bindings {
 
 namespace py = pybind11;
@@ -23,6 +25,14 @@ inline PointList point_list(const PointsRef& points, const std::optional<Weights
     list.weights = weights->data();
   }
   return list;
+}
+
+// A numpy array that takes over a vector's buffer: no copy, freed with the array.
+template <class T>
+py::array_t<T> to_numpy(std::vector<T>&& values) {
+  auto* owner = new std::vector<T>(std::move(values));
+  py::capsule free_owner(owner, [](void* p) { delete static_cast<std::vector<T>*>(p); });
+  return py::array_t<T>(static_cast<py::ssize_t>(owner->size()), owner->data(), free_owner);
 }
 
 // Called by the core between chunks, from the thread that released the GIL.

@@ -109,9 +109,9 @@ def compress(
     finally:
         _core.set_threads(previous)
     return Compression(
-        indices=np.asarray(result.indices, dtype=np.int64),
-        weights=np.asarray(result.weights, dtype=np.float64) * scale,
-        labels=np.asarray(result.labels, dtype=np.int64),
+        indices=result["indices"],
+        weights=result["weights"] * scale,
+        labels=result["labels"],
         degree=k,
-        moment_error=float(result.moment_error),
+        moment_error=result["moment_error"],
     )

@@ -117,8 +117,8 @@ def reduce(points: ArrayLike, weights: ArrayLike | None = None, *, degree: int) 
     scale = weight_scale(w)
     result = _core.reduce(x, w if scale == 1.0 else w / scale, k)
     return Reduction(
-        indices=np.asarray(result.indices, dtype=np.int64),
-        weights=np.asarray(result.weights, dtype=np.float64) * scale,
-        moment_error=float(result.moment_error),
+        indices=result["indices"],
+        weights=result["weights"] * scale,
+        moment_error=result["moment_error"],
         degree=k,
     )
