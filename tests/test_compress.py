@@ -43,13 +43,97 @@ def test_fraction_size_and_small_inputs():
     np.testing.assert_allclose(res.weights, 1.0)
 
 
-def test_same_result_for_any_thread_count():
+@pytest.mark.parametrize("partition", ["kd", "greedy"])
+@pytest.mark.parametrize("seed", [None, 7])
+def test_same_result_for_any_thread_count(partition, seed):
     x = np.random.default_rng(3).normal(size=(20000, 2))
-    a = tchakaloff.compress(x, size=2000, degree=4, n_jobs=1)
-    b = tchakaloff.compress(x, size=2000, degree=4, n_jobs=2)
+    a = tchakaloff.compress(x, size=2000, degree=4, partition=partition, rng=seed, n_jobs=1)
+    b = tchakaloff.compress(x, size=2000, degree=4, partition=partition, rng=seed, n_jobs=2)
     np.testing.assert_array_equal(a.indices, b.indices)
     np.testing.assert_array_equal(a.weights, b.weights)
     np.testing.assert_array_equal(a.labels, b.labels)
+
+
+@pytest.mark.parametrize("partition", ["kd", "greedy"])
+def test_rng_picks_among_valid_subsets(partition):
+    """A fixed rng repeats the result; another rng gives another subset, equally valid."""
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(5000, 2))
+    w = rng.uniform(0.5, 2.0, size=len(x))
+    first = tchakaloff.compress(x, w, size=500, degree=3, partition=partition, rng=1)
+    again = tchakaloff.compress(x, w, size=500, degree=3, partition=partition, rng=1)
+    other = tchakaloff.compress(x, w, size=500, degree=3, partition=partition, rng=2)
+    np.testing.assert_array_equal(first.indices, again.indices)
+    np.testing.assert_array_equal(first.weights, again.weights)
+    assert not np.array_equal(first.indices, other.indices)
+    for res in (first, other):
+        assert np.all(np.diff(res.indices) > 0) and np.all(res.weights > 0)
+        np.testing.assert_allclose(res.weights.sum(), w.sum(), rtol=1e-12)
+        if partition == "greedy":  # labels follow the caller's rows: kept objects own theirs
+            np.testing.assert_array_equal(res.labels[res.indices], np.arange(len(res)))
+
+
+def test_greedy_keeps_the_global_moments_and_labels_nearest_kept():
+    rng = np.random.default_rng(9)
+    x = rng.uniform(-1, 1, size=(8000, 3))
+    w = rng.uniform(0.5, 2.0, size=len(x))
+    k = 3
+    res = tchakaloff.compress(x, w, size=800, degree=k, partition="greedy")
+    assert len(res) <= 800 and np.all(res.weights > 0)
+    np.testing.assert_allclose(res.weights.sum(), w.sum(), rtol=1e-12)
+    # merges keep moments group by group, so the whole set keeps them too
+    z = x  # already in [-1, 1]^3
+    full = w @ scaled_monomials(z, k)
+    sub = res.weights @ scaled_monomials(z[res.indices], k)
+    assert np.abs(sub - full).max() <= 1e-9 * w.sum()
+    # labels: the nearest kept object of every input object (bounding-box frame)
+    lo, hi = x.min(0), x.max(0)
+    frame = (x - (lo + hi) / 2) / ((hi - lo) / 2)
+    kept = frame[res.indices]
+    nearest = np.argmin(((frame[:500, None, :] - kept[None]) ** 2).sum(-1), axis=1)
+    np.testing.assert_array_equal(res.labels[:500], nearest)
+
+
+def test_greedy_is_more_accurate_than_kd():
+    """Fig. 2 function at m = 3, k = 2: many small merges beat one-shot cells."""
+    rng = np.random.default_rng(10)
+    errors = {"kd": [], "greedy": []}
+    for _ in range(6):
+        w = rng.uniform(-1, 1, size=(20000, 3))
+        x = rng.uniform(-1, 1, size=(10, 3))
+        values = (1 / (1 + np.exp(-w @ x.T))).mean(axis=1)
+        for partition, found in errors.items():
+            res = tchakaloff.compress(w, size=2000, degree=2, partition=partition)
+            found.append(abs(values.mean() - res.weights @ values[res.indices] / len(w)))
+    assert np.mean(errors["greedy"]) < 0.7 * np.mean(errors["kd"])
+
+
+def test_auto_degree_is_the_largest_that_fits():
+    x = np.random.default_rng(11).uniform(-1, 1, size=(3000, 2))
+    res = tchakaloff.compress(x, size=300, degree="auto")
+    n = tchakaloff.n_moments(2, res.degree)
+    assert n <= 300 < tchakaloff.n_moments(2, res.degree + 1)
+    assert len(res) <= 300
+    # capped for cost: 1-D with a large size stops at AUTO_MAX_MOMENTS moments
+    res = tchakaloff.compress(x[:, :1], size=2000, degree="auto")
+    assert res.degree + 1 == tchakaloff.compression.AUTO_MAX_MOMENTS
+
+
+def test_auto_degree_error_stays_at_the_floor():
+    """App. G, m = 1: 1 / (1.05 + w x) with d' = 120 ln d is matched to rounding."""
+    rng = np.random.default_rng(12)
+    for d in (1000, 16000):
+        w = rng.uniform(-1, 1, size=(d, 1))
+        x = rng.uniform(-1, 1, size=(10, 1))
+        values = (1 / (1.05 + w @ x.T)).mean(axis=1)
+        res = tchakaloff.compress(w, size=round(120 * np.log(d)), degree="auto")
+        assert abs(values.mean() - res.weights @ values[res.indices] / d) < 1e-12
+
+
+def test_progress_bar_reports(capsys):
+    x = np.random.default_rng(13).normal(size=(4000, 2))
+    tchakaloff.compress(x, size=400, degree=2, partition="greedy", progress=True)
+    assert "compress" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -60,6 +144,9 @@ def test_same_result_for_any_thread_count():
         ({"size": 1.5, "degree": 2}, r"\(0, 1\]"),
         ({"size": "10", "degree": 2}, "size must be"),
         ({"size": 100, "degree": -1}, "degree"),
+        ({"size": 100, "degree": "high"}, "'auto'"),
+        ({"size": 100, "degree": 2, "partition": "kmeans"}, "partition"),
+        ({"size": 100, "degree": 2, "n_jobs": 0}, "n_jobs"),
     ],
 )
 def test_bad_arguments(kwargs, match):

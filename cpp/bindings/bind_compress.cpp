@@ -33,9 +33,15 @@ void bind_compress(py::module_& m) {
   m.def(
       "compress",
       [](const PointsRef& points, const std::optional<WeightsArray>& weights, Index degree,
-         Index size, bool prefer_central, const py::object& progress) {
+         Index size, bool prefer_central, const std::string& partition, Index merge,
+         double presort, const py::object& progress) {
         const PointList list = point_list(points, weights);
-        CompressOptions options{Basis::chebyshev, prefer_central, progress_poll(progress)};
+        if (partition != "kd" && partition != "greedy")
+          throw std::invalid_argument("partition must be 'kd' or 'greedy', got '" + partition + "'");
+        if (merge < 1) throw std::invalid_argument("merge must be at least 1");
+        CompressOptions options{Basis::chebyshev, prefer_central,
+                                partition == "greedy" ? Partition::greedy : Partition::kd, merge,
+                                presort, progress_poll(progress)};
         // Safe without the GIL: the core reads only the caller's numpy buffers; the progress
         // callback takes the GIL back before touching Python.
         Compression c;
@@ -46,7 +52,8 @@ void bind_compress(py::module_& m) {
         return to_dict(std::move(c));
       },
       py::arg("points").noconvert(), py::arg("weights").none(true), py::arg("degree"),
-      py::arg("size"), py::arg("prefer_central") = true, py::arg("progress") = py::none());
+      py::arg("size"), py::arg("prefer_central") = true, py::arg("partition") = "kd",
+      py::arg("merge") = 1, py::arg("presort") = 0.0, py::arg("progress") = py::none());
 
   m.def(
       "reduce_cells",
@@ -66,7 +73,8 @@ void bind_compress(py::module_& m) {
         }
         check_input(list, true);
         const Cells cells{std::move(order), std::move(offsets)};
-        CompressOptions options{Basis::chebyshev, prefer_central, progress_poll(progress)};
+        CompressOptions options{Basis::chebyshev, prefer_central, Partition::kd, 1, 0.0,
+                                progress_poll(progress)};
         // Safe without the GIL: as above.
         Compression c;
         {

@@ -3,6 +3,8 @@ that say what to do."""
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -72,3 +74,20 @@ def as_degree(degree: object) -> int:
     if degree < 0:
         raise ValueError(f"degree must be >= 0, got {degree}")
     return int(degree)
+
+
+def as_size(size: object, n: int, unit: str = "object") -> int:
+    """Return how many of n `unit`s to keep: an int >= 1 as it is, or a fraction in (0, 1] of
+    n (at least 1)."""
+    if isinstance(size, bool) or not isinstance(size, numbers.Real):
+        raise ValueError(
+            f"size must be an int ({unit}s to keep) or a float in (0, 1] (a fraction of the "
+            f"{unit}s), got {size!r}"
+        )
+    if isinstance(size, numbers.Integral):
+        if size < 1:
+            raise ValueError(f"size must be at least 1 {unit}, got {size}")
+        return int(size)
+    if not 0 < size <= 1:
+        raise ValueError(f"a fractional size must lie in (0, 1], got {size}")
+    return max(1, int(np.floor(size * n)))

@@ -11,9 +11,20 @@
 
 namespace tchakaloff {
 
+// How the objects are grouped before reduction.
+//   kd:     one shot: size / N balanced k-d cells, each reduced to <= N objects. Fastest.
+//   greedy: the paper's theory-faithful scheme, in rounds: every live object proposes the
+//           smallest ball holding N + merge live objects; disjoint balls are taken smallest
+//           first and each is reduced to N, until `size` objects remain. Each step removes
+//           only a few objects from a tiny group, where the error is smallest.
+enum class Partition { kd, greedy };
+
 struct CompressOptions {
   Basis basis = Basis::chebyshev;
   bool prefer_central = true;  // see ReduceOptions
+  Partition partition = Partition::kd;
+  Index merge = 1;           // greedy: objects removed per group (group size N + merge)
+  double presort = 0.0;      // greedy: first cut to presort * size by kd cells (0: never)
   // Called on the calling thread between batches of cells with (cells done, cells); may throw.
   std::function<void(Index, Index)> progress;
 };
@@ -26,7 +37,8 @@ struct Compression {
   double moment_error = 0.0;    // largest over the cells, relative to each cell's weight
 };
 
-// Keep at most `size` objects (size >= N): `size / N` balanced k-d cells, each reduced.
+// Keep at most `size` objects (size >= N), grouped as options.partition says. With greedy,
+// labels give the nearest kept object (in the bounding-box frame) of every input object.
 Compression compress(const PointList& list, Index degree, Index size,
                      const CompressOptions& options = {});
 
@@ -34,5 +46,9 @@ Compression compress(const PointList& list, Index degree, Index size,
 // partition strategy). Fills indices, weights, labels and moment_error.
 Compression reduce_cells(const PointList& list, const Cells& cells, Index degree,
                          const CompressOptions& options = {});
+
+// The greedy rounds alone (compress dispatches here).
+Compression greedy_compress(const PointList& list, Index degree, Index size,
+                            const CompressOptions& options);
 
 }  // namespace tchakaloff

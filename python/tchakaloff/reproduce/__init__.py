@@ -5,6 +5,14 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import fig2, runtime
+from . import fig2, fig3, fig4, fig5a, fig5b, polylog, runtime
 
-EXPERIMENTS: dict[str, Callable] = {"fig2": fig2.run, "runtime": runtime.run}
+EXPERIMENTS: dict[str, Callable] = {
+    "fig2": fig2.run,
+    "fig3": fig3.run,
+    "fig4": fig4.run,
+    "fig5a": fig5a.run,
+    "fig5b": fig5b.run,
+    "polylog": polylog.run,
+    "runtime": runtime.run,
+}

@@ -3,6 +3,8 @@
 f(theta) = (1/d) sum_i (1/10) sum_a sigmoid(<w_i, x_a>), w_i and x_a ~ U[-1, 1]^m (x_a redrawn per
 trial); the compressed value is the weighted mean over the kept objects; d' = max(0.1 d, N).
 Full setting (the paper's): m = 1..4, k = 1..6, d = 1e3 * 2^j up to 1.28e5, 20 trials.
+Every trial compresses the same objects with both partitions: "greedy" (the paper's scheme,
+the one compared with the paper) and "kd" (one-shot cells, the fast default).
 """
 
 from __future__ import annotations
@@ -30,15 +32,22 @@ QUICK = {
 }
 
 
-def sigmoid_error(m: int, k: int, d: int, rng: np.random.Generator) -> tuple[float, float]:
-    """(|f(all) - f(compressed)|, seconds spent compressing) for one trial."""
+PARTITIONS = ("greedy", "kd")
+
+
+def sigmoid_errors(m: int, k: int, d: int, rng: np.random.Generator) -> list[tuple[float, float]]:
+    """(|f(all) - f(compressed)|, seconds compressing) per partition, for one trial."""
     w = rng.uniform(-1, 1, size=(d, m))
     x = rng.uniform(-1, 1, size=(10, m))
-    start = time.perf_counter()
-    result = compress(w, size=max(d // 10, n_moments(m, k)), degree=k)
-    seconds = time.perf_counter() - start
     values = (1 / (1 + np.exp(-w @ x.T))).mean(axis=1)
-    return abs(values.mean() - result.weights @ values[result.indices] / d), seconds
+    results = []
+    for partition in PARTITIONS:
+        start = time.perf_counter()
+        kept = compress(w, size=max(d // 10, n_moments(m, k)), degree=k, partition=partition)
+        seconds = time.perf_counter() - start
+        error = abs(values.mean() - kept.weights @ values[kept.indices] / d)
+        results.append((error, seconds))
+    return results
 
 
 def paper_errors() -> dict[tuple[int, int, int], float]:
@@ -61,43 +70,62 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
     trials = []
     for m, k, d in progress(grid, len(grid), "fig2"):
         for trial in range(setting["trials"]):
-            error, seconds = sigmoid_error(m, k, d, rng)
-            trials.append((m, k, d, trial, error, seconds))
+            for partition, (error, seconds) in zip(PARTITIONS, sigmoid_errors(m, k, d, rng)):
+                trials.append((m, k, d, trial, partition, error, seconds))
     paper = paper_errors()
 
-    mean = {}
-    for m, k, d in grid:
-        mean[m, k, d] = np.mean([t[4] for t in trials if t[:3] == (m, k, d)])
+    mean = {}  # (partition, m, k, d) -> mean |error|
+    for t in trials:
+        mean.setdefault((t[4], *t[:3]), []).append(t[5])
+    mean = {key: float(np.mean(errors)) for key, errors in mean.items()}
     sizes = np.array(setting["sizes"], dtype=float)
     fits = []
     for m in setting["dims"]:
         for k in setting["degrees"]:
-            ours = fit_exponent(sizes, np.array([mean[m, k, d] for d in setting["sizes"]]))
+            ours = [
+                fit_exponent(sizes, np.array([mean[p, m, k, d] for d in setting["sizes"]]))
+                for p in PARTITIONS
+            ]
             theirs = fit_exponent(
                 sizes, np.array([paper.get((m, k, d), np.nan) for d in setting["sizes"]])
             )
-            fits.append((m, k, ours, theirs, (k + 1) / m + 0.5))
+            fits.append((m, k, *ours, theirs, (k + 1) / m + 0.5))
 
     out.mkdir(parents=True, exist_ok=True)
     paths = [
-        write_csv(out / "fig2_trials.csv", ["m", "k", "d", "trial", "error", "seconds"], trials),
+        write_csv(
+            out / "fig2_trials.csv",
+            ["m", "k", "d", "trial", "partition", "error", "seconds"],
+            trials,
+        ),
         write_csv(
             out / "fig2.csv",
-            ["m", "k", "d", "mean_error", "paper_mean_error", "ratio_to_paper"],
+            [
+                "m",
+                "k",
+                "d",
+                "mean_error_greedy",
+                "mean_error_kd",
+                "paper_mean_error",
+                "ratio_greedy_to_paper",
+            ],
             [
                 (
                     m,
                     k,
                     d,
-                    mean[m, k, d],
+                    mean["greedy", m, k, d],
+                    mean["kd", m, k, d],
                     paper.get((m, k, d), np.nan),
-                    mean[m, k, d] / paper.get((m, k, d), np.nan),
+                    mean["greedy", m, k, d] / paper.get((m, k, d), np.nan),
                 )
                 for m, k, d in grid
             ],
         ),
         write_csv(
-            out / "fig2_alpha.csv", ["m", "k", "alpha", "paper_alpha", "predicted_alpha"], fits
+            out / "fig2_alpha.csv",
+            ["m", "k", "alpha_greedy", "alpha_kd", "paper_alpha", "predicted_alpha"],
+            fits,
         ),
     ]
     paths.append(_plot(out / "fig2.png", setting, mean, paper, fits))
@@ -113,10 +141,17 @@ def _plot(path, setting, mean, paper, fits) -> Path:
         for colour, k in zip(colours, setting["degrees"]):
             ax.loglog(
                 setting["sizes"],
-                [mean[m, k, d] for d in setting["sizes"]],
+                [mean["greedy", m, k, d] for d in setting["sizes"]],
                 "o-",
                 color=colour,
                 label=f"k={k}",
+            )
+            ax.loglog(
+                setting["sizes"],
+                [mean["kd", m, k, d] for d in setting["sizes"]],
+                ":",
+                color=colour,
+                alpha=0.5,
             )
             ax.loglog(
                 setting["sizes"],
@@ -126,20 +161,20 @@ def _plot(path, setting, mean, paper, fits) -> Path:
                 alpha=0.6,
             )
         ax.set(title=f"m = {m}", xlabel="d", ylabel="mean |error|")
-    axes[0].legend(fontsize=7, title="ours (o-), paper (x--)", title_fontsize=7)
+    axes[0].legend(fontsize=7, title="greedy (o-), kd (:), paper (x--)", title_fontsize=7)
     ax = axes[-1]
     for m in dims:
         rows = [f for f in fits if f[0] == m]
-        line = ax.plot([r[1] for r in rows], [r[2] for r in rows], "o-", label=f"m={m} ours")
+        line = ax.plot([r[1] for r in rows], [r[2] for r in rows], "o-", label=f"m={m} greedy")
         ax.plot(
             [r[1] for r in rows],
-            [r[3] for r in rows],
+            [r[4] for r in rows],
             "x:",
             color=line[0].get_color(),
             label=f"m={m} paper",
         )
         ax.plot(
-            [r[1] for r in rows], [r[4] for r in rows], "--", color=line[0].get_color(), alpha=0.5
+            [r[1] for r in rows], [r[5] for r in rows], "--", color=line[0].get_color(), alpha=0.5
         )
     ax.set(title="alpha vs k (dashed: (k+1)/m + 1/2)", xlabel="k", ylabel="alpha")
     ax.legend(fontsize=6)

@@ -1,0 +1,37 @@
+#pragma once
+// Nearest neighbours in a fixed set of points: a static k-d tree (median splits of the widest
+// coordinate, small leaves scanned directly). The greedy compression asks, for every live
+// object, for the smallest ball that holds N + 1 of them.
+
+#include <tchakaloff/types.hpp>
+
+#include <vector>
+
+namespace tchakaloff {
+
+class NeighbourTree {
+ public:
+  // `points`: n rows of `dim` coordinates, row-major; the tree keeps a reference, not a copy.
+  NeighbourTree(const double* points, Index n, Index dim);
+
+  // The `count` points nearest to `query` (count <= n), nearest first, ties by index: their
+  // indices into `out` and squared distances into `distance2`.
+  void nearest(const double* query, Index count, Index* out, double* distance2) const;
+
+ private:
+  struct Node {
+    Index begin, end;         // points order_[begin, end)
+    Index left = -1, right = -1;
+    Index axis = 0;
+    double split = 0.0;
+  };
+  Index build(Index begin, Index end);
+  void search(Index node, const double* query, Index count, std::vector<std::pair<double, Index>>& heap) const;
+
+  const double* points_;
+  Index n_, dim_;
+  std::vector<Index> order_;
+  std::vector<Node> nodes_;
+};
+
+}  // namespace tchakaloff

@@ -1,0 +1,353 @@
+"""Compression of a training set: a weighted subset of its own rows with the same moments.
+
+A training loss ``L(theta) = (1/d) sum_i l(theta; x_i, y_i)`` is a symmetric function of the
+rows (x_i, y_i). :func:`compress_dataset` keeps a few of the rows and gives them weights c_j
+whose moments up to degree k equal those of the whole set, cell by cell
+(:func:`tchakaloff.compress`), so that ``sum_j c_j l(theta; x_j, y_j) / sum_j c_j`` stays
+close to ``L(theta)`` for every theta, and equals it exactly when l is a polynomial of degree
+<= k in (x, y). The kept rows are real rows with their own labels; nothing is synthesised.
+"""
+
+from __future__ import annotations
+
+import logging
+import numbers
+from dataclasses import dataclass
+from inspect import signature
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._validation import as_degree, as_points, as_weights
+from .compression import compress
+from .reduction import n_moments
+
+logger = logging.getLogger(__name__)
+
+# dtype kinds read as class labels when `discrete` is left to None: bool, integers, strings,
+# Python objects. Floats are read as regression targets.
+_DISCRETE_KINDS = "biuUSO"
+
+
+@dataclass(frozen=True)
+class DatasetCompression:
+    """The kept rows of a data set and their weights.
+
+    Attributes
+    ----------
+    indices : (s,) int64
+        Sorted rows of the input that are kept.
+    weights : (s,) float64
+        Their weights, all > 0, with the input's total: the number of rows by default (the
+        weights are multiplicities), ``sample_weight.sum()`` when sample weights were given.
+        With discrete labels every class keeps its own total.
+    X : (s, p) float64
+        The kept rows of X, ``X[indices]``.
+    y : (s,) or (s, q) array
+        Their own labels, ``y[indices]``, with the input's dtype.
+    cells : (n,) int64
+        The cell of every input row (cells never mix classes; -1 for the rows of a class
+        whose total weight is 0, which keeps no row).
+    degree : int
+        Moments matched inside every cell.
+    discrete : bool
+        Whether y was treated as class labels (each class compressed on its own).
+    moment_error : float
+        Largest moment residual over the cells, relative to the cell's weight (see
+        :class:`tchakaloff.Compression`).
+
+    Notes
+    -----
+    Hand the weights on as they are: ``estimator.fit(res.X, res.y, sample_weight=res.weights)``
+    (or :meth:`fit`) in scikit-learn; in PyTorch, :func:`tchakaloff.torch.weighted_loss` for
+    full-batch training and :func:`tchakaloff.torch.weighted_loader` (rows drawn with
+    probability proportional to the weights) for mini-batches.
+    """
+
+    indices: NDArray[np.int64]
+    weights: NDArray[np.float64]
+    X: NDArray[np.float64]
+    y: NDArray[Any]
+    cells: NDArray[np.int64]
+    degree: int
+    discrete: bool
+    moment_error: float
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def fit(self, estimator: Any, **fit_params: Any) -> Any:
+        """``estimator.fit(X, y, sample_weight=weights, **fit_params)`` on the kept rows.
+
+        Works with every scikit-learn estimator whose ``fit`` takes ``sample_weight``;
+        returns what ``fit`` returns (the fitted estimator).
+        """
+        return estimator.fit(self.X, self.y, sample_weight=self.weights, **fit_params)
+
+
+def _check_finite(array: NDArray[np.float64], name: str) -> None:
+    bad = ~np.isfinite(array)
+    if bad.any():
+        row = int(np.argwhere(bad)[0, 0])
+        raise ValueError(
+            f"{name} contains NaN or inf (first at row {row}); remove or impute those rows "
+            "before compressing"
+        )
+
+
+def _as_size(size: object, n: int) -> int:
+    if isinstance(size, bool) or not isinstance(size, numbers.Real):
+        raise ValueError(
+            f"size must be an int (rows to keep) or a float in (0, 1] (a fraction of the "
+            f"rows), got {size!r}"
+        )
+    if isinstance(size, numbers.Integral):
+        if size < 1:
+            raise ValueError(f"size must be at least 1 row, got {size}")
+        if size > n:
+            raise ValueError(
+                f"size {size} is larger than the data set ({n} rows); pass size <= {n}"
+            )
+        return int(size)
+    if not 0 < size <= 1:
+        raise ValueError(f"a fractional size must lie in (0, 1], got {size}")
+    return max(1, int(np.floor(size * n)))
+
+
+def _as_labels(y: ArrayLike, n: int, discrete: bool | None) -> tuple[NDArray[Any], bool]:
+    labels = np.asarray(y)
+    if labels.ndim == 0 or labels.ndim > 2:
+        raise ValueError(f"y must have shape ({n},) or ({n}, q), got {labels.shape}")
+    if len(labels) != n:
+        raise ValueError(
+            f"X has {n} rows but y has {len(labels)}; pass one label (or target row) per row"
+        )
+    if discrete is None:
+        discrete = labels.dtype.kind in _DISCRETE_KINDS
+    if discrete:
+        if labels.ndim != 1:
+            raise ValueError(
+                f"discrete labels must be 1-d (one class per row), got shape {labels.shape}; "
+                "pass discrete=False for a multi-output regression target"
+            )
+        if labels.dtype.kind == "f":
+            _check_finite(labels.reshape(-1, 1), "y")
+        elif labels.dtype.kind == "O" and any(label is None for label in labels):
+            raise ValueError("y contains None; remove or label those rows before compressing")
+    return labels, bool(discrete)
+
+
+def _standardize(
+    z: NDArray[np.float64], w: NDArray[np.float64] | None
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Weighted mean 0, standard deviation 1 per column (constant columns are only centred)."""
+    centre = np.average(z, axis=0, weights=w)
+    spread = np.sqrt(np.average((z - centre) ** 2, axis=0, weights=w))
+    spread[~(spread > 0)] = 1.0
+    return (z - centre) / spread, centre, spread
+
+
+def _class_sizes(
+    counts: NDArray[np.int64], mass: NDArray[np.float64], size: int, need: int
+) -> NDArray[np.int64]:
+    """Rows to keep per class: `size` shared in proportion to the class masses, but never
+    fewer than N (a cell needs N rows to keep its moments) nor more than the class has.
+
+    Classes pushed to a bound are fixed there and the rest of the budget is shared again among
+    the others, until no share crosses a bound. A class of zero mass keeps nothing."""
+    low = np.where(mass > 0, np.minimum(counts, need), 0)
+    high = np.where(mass > 0, counts, 0)
+    if low.sum() > size:
+        raise ValueError(
+            f"size {size} is too small for {len(counts)} classes at this degree: every class "
+            f"keeps min(its rows, N = {need}) rows, {int(low.sum())} in all; raise size to "
+            f"at least {int(low.sum())} or lower the degree"
+        )
+    sizes = np.zeros(len(counts), dtype=np.int64)
+    free = mass > 0
+    while free.any():
+        share = (size - sizes[~free].sum()) * mass / mass[free].sum()
+        below, above = free & (share < low), free & (share > high)
+        if not (below.any() or above.any()):
+            sizes[free] = np.floor(share[free]).astype(np.int64)
+            break
+        sizes[below], sizes[above] = low[below], high[above]
+        free &= ~(below | above)
+    return sizes
+
+
+def compress_dataset(
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    size: float,
+    degree: int,
+    sample_weight: ArrayLike | None = None,
+    standardize: bool = True,
+    discrete: bool | None = None,
+    rng: np.random.Generator | int | None = None,
+    n_jobs: int | None = None,
+) -> DatasetCompression:
+    """Keep at most `size` rows of (X, y), re-weighted so that every cell's moments up to
+    `degree` in the joint rows (x, y) stay those of the whole data set.
+
+    Every weighted loss ``sum_j c_j l(theta; x_j, y_j) / sum_j c_j`` on the kept rows then
+    equals the full-data loss exactly when l is a polynomial of degree <= `degree` in (x, y)
+    (for instance the squared error of any polynomial model of degree <= `degree` / 2), and
+    closely for smooth losses: the error shrinks like the cells' diameter to the power
+    ``degree + 1``.
+
+    Parameters
+    ----------
+    X : (n, p) array
+        Features.
+    y : (n,) or (n, q) array
+        Targets. Floats are regression targets: the objects are the joint rows (x, y), so
+        m = p + q. Class labels (integers, bools, strings; or ``discrete=True``) are not
+        moments of anything: each class is compressed on its own in x alone (m = p) and keeps
+        its total weight, so the class proportions do not change.
+    size : int or float
+        Rows to keep (an int <= n), or a fraction of n (a float in (0, 1]). Each cell keeps at
+        most N = C(m + k, k) rows, so size // N cells are cut (per class, in proportion to
+        the class's weight).
+    degree : int
+        k, the largest total degree of the moments kept. Needs N = C(m + k, k) <= size.
+    sample_weight : (n,) array, optional
+        Non-negative weights of the rows (all ones by default). The kept weights have the
+        same total.
+    standardize : bool, default True
+        Bring every column of the objects to weighted mean 0 and standard deviation 1 before
+        the cells are cut. The error grows like the cells' diameter to the power k + 1, so
+        the cells must be small in every column, and "small" must mean the same in each:
+        with raw units a label in thousands beside features in [0, 1] dominates every
+        distance, takes every cut and leaves the cells wide in the features. The change of
+        units is affine, so polynomials of degree <= k in the standardized columns are
+        exactly those in the original ones: the moments kept are the same, only the cells
+        can differ. (The current k-d cells already measure widths relative to the bounding
+        box, so for them standardizing changes nothing; it keeps the result free of units
+        whatever the cell construction.) Pass False when the columns already share a
+        meaningful scale.
+    discrete : bool, optional
+        Treat y as class labels. By default: y's dtype is bool, integer, string or object.
+        Pass False for an integer-valued regression target (counts).
+    rng : numpy.random.Generator or int, optional
+        Randomness of the cell construction, passed on to :func:`tchakaloff.compress` when
+        it takes one; the current cells (k-d median splits) are deterministic.
+    n_jobs : int, optional
+        Threads of the C++ core (default: all cores). The result does not depend on it.
+
+    Returns
+    -------
+    DatasetCompression
+        ``indices``, ``weights`` (> 0, total n or ``sample_weight.sum()``), the kept rows
+        ``X`` and ``y``, and what is needed to check them.
+
+    Raises
+    ------
+    ValueError
+        NaN or inf in X, y or the weights; X and y of different lengths; size larger than
+        n; a degree whose N = C(m + k, k) exceeds size (per class for class labels).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tchakaloff
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(-1, 1, size=(10_000, 2))
+    >>> y = np.sin(3 * X[:, 0]) * X[:, 1] + 0.1 * rng.normal(size=len(X))
+    >>> res = tchakaloff.compress_dataset(X, y, size=1000, degree=5)
+    >>> len(res) <= 1000, bool(np.isclose(res.weights.sum(), 10_000))
+    (True, True)
+    """
+    x = as_points(X, "X")
+    _check_finite(x, "X")
+    n = len(x)
+    labels, discrete = _as_labels(y, n, discrete)
+    w = as_weights(sample_weight, n)
+    if w is not None:
+        _check_finite(w.reshape(-1, 1), "sample_weight")
+        if (w < 0).any() or not w.sum() > 0:
+            raise ValueError(
+                "sample_weight must be >= 0 with a positive total; drop rows of weight 0 "
+                "instead of passing negative weights"
+            )
+    target = _as_size(size, n)
+    k = as_degree(degree)
+
+    if discrete:
+        objects = x
+    else:
+        columns = labels.reshape(n, -1)
+        if columns.dtype.kind not in "biuf":
+            raise ValueError(f"a regression target must be numeric, got dtype {labels.dtype}")
+        targets = np.asarray(columns, dtype=np.float64)
+        _check_finite(targets, "y")
+        objects = np.hstack([x, targets])
+    m = objects.shape[1]
+    need = n_moments(m, k)
+    if standardize:
+        objects, _, _ = _standardize(objects, w)
+
+    options: dict[str, Any] = {"n_jobs": n_jobs}
+    if "rng" in signature(compress).parameters:  # cell construction may be randomised
+        options["rng"] = rng
+
+    if not discrete:
+        if need > target and target < n:
+            raise ValueError(
+                f"degree {k} is too high for size {target}: the joint rows (x, y) have "
+                f"m = {m} columns, so every cell keeps N = C(m + k, k) = {need} rows; lower "
+                f"the degree or raise size to at least {need}"
+            )
+        result = compress(objects, w, size=target, degree=k, **options)
+        indices, weights = result.indices, result.weights
+        cells, error = result.labels, result.moment_error
+    else:
+        classes, inverse = np.unique(labels, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        counts = np.bincount(inverse, minlength=len(classes))
+        mass = counts.astype(np.float64) if w is None else np.bincount(inverse, weights=w)
+        sizes = _class_sizes(counts, mass, target, need)
+        parts, part_weights = [], []
+        cells = np.empty(n, dtype=np.int64)
+        error, offset = 0.0, 0
+        for c, class_size in enumerate(sizes):
+            rows = np.flatnonzero(inverse == c)
+            if mass[c] == 0:  # a class of zero weight keeps no row
+                cells[rows] = -1
+                continue
+            result = compress(
+                objects[rows],
+                None if w is None else w[rows],
+                size=int(class_size),
+                degree=k,
+                **options,
+            )
+            parts.append(rows[result.indices])
+            part_weights.append(result.weights)
+            cells[rows] = result.labels + offset
+            offset += int(result.labels.max()) + 1
+            error = max(error, result.moment_error)
+        order = np.argsort(np.concatenate(parts), kind="stable")
+        indices = np.concatenate(parts)[order]
+        weights = np.concatenate(part_weights)[order]
+    logger.info(
+        "compressed %d rows to %d (degree %d, m = %d, N = %d, %s)",
+        n,
+        len(indices),
+        k,
+        m,
+        need,
+        "per class" if discrete else "joint (x, y)",
+    )
+    return DatasetCompression(
+        indices=np.asarray(indices, dtype=np.int64),
+        weights=np.asarray(weights, dtype=np.float64),
+        X=x[indices],
+        y=labels[indices],
+        cells=np.asarray(cells, dtype=np.int64),
+        degree=k,
+        discrete=discrete,
+        moment_error=float(error),
+    )

@@ -1,0 +1,257 @@
+"""Fig. 4: the dynamical lottery ticket. A compressed ReLU network, trained with its
+multiplicities fixed and its per-neuron gradients divided by them, follows the wide network's
+training curve; a plain sub-network of the same size does not.
+
+Task: target J6(20 r) cos(6 theta) (polar coordinates of x ~ U[-1, 1]^2), training labels with
+noise N(0, 0.2^2), clean test labels, MSE loss. The original is nn.Linear(2, 1e4) -> ReLU ->
+nn.Linear(1e4, 1) with PyTorch's default initialisation; the compressed net keeps <= 1e3 of
+its neurons with k = 5 (:func:`tchakaloff.torch.compress_two_layer`; neuron (a, w1, w2, b),
+m = 4, N = 126: 882 neurons in 7 cells); the naive net is 1e3 random neurons of the original,
+unscaled (:func:`tchakaloff.torch.random_subnetwork`). All three start from the same
+initialisation and see the same batches in the same order (batch 512), with a cosine
+learning rate annealed to 0 over the run. Panels: SGD lr 1e-3, Rprop lr 1e-2, AdamW lr 1e-4
+(weight decay 0.01, PyTorch's default).
+
+Losses are logged before training (epoch 0) and every few epochs: the training loss is the
+MSE over the whole noisy training set, the test loss over the clean test set.
+
+Full setting (the paper's): 1e5 training and 1e5 test points, 3000 epochs, logged every 10.
+A step of the wide net takes ~18 ms on one idle core of the 2-core test machine (28-38 ms
+measured during the quick run, with other jobs on the machine), of the small nets ~3 ms;
+with 196 * 3000 steps and the evaluations one panel takes 4.5-7 h and the figure 14-21 h
+(estimated from these step times; not run). Quick setting: the same
+widths (1e4 -> 1e3), 1e4 training and 1e4 test points, 100 epochs (2000 steps) logged
+every 5: about 6 minutes (measured on the busy 2-core machine). torch runs on one thread:
+at this size a second thread did not pay on 2 busy cores.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ._common import paper_table, progress, pyplot, write_csv
+
+log = logging.getLogger(__name__)
+
+FULL = {"n_train": 100_000, "n_test": 100_000, "epochs": 3000, "log_every": 10}
+QUICK = {"n_train": 10_000, "n_test": 10_000, "epochs": 100, "log_every": 5}
+WIDTH, SIZE, DEGREE, BATCH, NOISE = 10_000, 1000, 5, 512, 0.2
+# optimiser, learning rate, the paper's curve, largest relative test-loss gap we accept
+PANELS = {
+    "SGD": ("SGD", 1e-3, "fig4_sgd_lr1e-3.csv", 0.05),
+    "Rprop": ("Rprop", 1e-2, "fig4_rprop_lr1e-2.csv", 0.15),
+    "AdamW": ("AdamW", 1e-4, "fig4_adamw_lr1e-4.csv", 0.25),
+}
+NETS = ("orig", "cp", "naive")
+
+
+def harmonic(x: np.ndarray) -> np.ndarray:
+    """J6(20 r) cos(6 theta) at the rows of x (n, 2)."""
+    from scipy.special import jv
+
+    r = np.hypot(x[:, 0], x[:, 1])
+    return jv(6, 20 * r) * np.cos(6 * np.arctan2(x[:, 1], x[:, 0]))
+
+
+def harmonic_data(n_train: int, n_test: int, seed: int):
+    """(x_train, y_train, x_test, y_test) as float32 tensors; labels (n, 1)."""
+    import torch
+
+    rng = np.random.default_rng([seed, 4])
+    x_train = rng.uniform(-1, 1, size=(n_train, 2))
+    y_train = harmonic(x_train) + NOISE * rng.normal(size=n_train)
+    x_test = rng.uniform(-1, 1, size=(n_test, 2))
+    y_test = harmonic(x_test)
+    return tuple(
+        torch.as_tensor(a, dtype=torch.float32).reshape(len(a), -1)
+        for a in (x_train, y_train, x_test, y_test)
+    )
+
+
+def mse(net, x, y, chunk: int = 4096) -> float:
+    """Mean squared error of net over (x, y), in chunks (the wide net's activations are big)."""
+    import torch
+
+    total = 0.0
+    with torch.no_grad():
+        for start in range(0, len(x), chunk):
+            total += float(((net(x[start : start + chunk]) - y[start : start + chunk]) ** 2).sum())
+    return total / len(x)
+
+
+def train_curve(
+    net,
+    optimiser: Callable,
+    data: tuple,
+    *,
+    epochs: int,
+    batch: int,
+    log_every: int,
+    seed: int,
+    description: str,
+) -> tuple[list[tuple[int, float, float]], float]:
+    """Train `net` in place with a cosine learning rate annealed to 0 over `epochs`.
+
+    The batch order of epoch e is a permutation drawn from default_rng([seed, e]), so every
+    net trained with the same seed sees the same batches. Returns [(epoch, train MSE, test
+    MSE)] at epoch 0 and every `log_every` epochs (and the last), and the seconds spent in
+    optimisation steps.
+    """
+    import torch
+
+    x_train, y_train, x_test, y_test = data
+    opt = optimiser(net.parameters())
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
+    curve = [(0, mse(net, x_train, y_train), mse(net, x_test, y_test))]
+    seconds = 0.0
+    for epoch in progress(range(1, epochs + 1), epochs, description):
+        order = torch.as_tensor(np.random.default_rng([seed, epoch]).permutation(len(x_train)))
+        start = time.perf_counter()
+        for first in range(0, len(order), batch):
+            pick = order[first : first + batch]
+            opt.zero_grad()
+            torch.nn.functional.mse_loss(net(x_train[pick]), y_train[pick]).backward()
+            opt.step()
+        schedule.step()
+        seconds += time.perf_counter() - start
+        if epoch % log_every == 0 or epoch == epochs:
+            curve.append((epoch, mse(net, x_train, y_train), mse(net, x_test, y_test)))
+    return curve, seconds
+
+
+def largest_gap(test: dict[str, np.ndarray], net: str) -> float:
+    """max over logged epochs of |test loss of net - original's| / original's."""
+    return float(np.max(np.abs(test[net] - test["orig"]) / test["orig"]))
+
+
+def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
+    import torch
+    from torch import nn
+
+    from ..torch import compress_two_layer, random_subnetwork
+
+    setting = QUICK if quick else FULL
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        data = harmonic_data(setting["n_train"], setting["n_test"], seed)
+        torch.manual_seed(seed)
+        fc1, fc2 = nn.Linear(2, WIDTH), nn.Linear(WIDTH, 1)
+        start = time.perf_counter()
+        compressed = compress_two_layer(fc1, fc2, size=SIZE, degree=DEGREE)
+        compress_seconds = time.perf_counter() - start
+        naive = random_subnetwork(fc1, fc2, size=SIZE, rng=seed)
+        log.info("compressed %d -> %d neurons in %.2f s", WIDTH, compressed.width, compress_seconds)
+        nets = {"orig": nn.Sequential(fc1, nn.ReLU(), fc2), "cp": compressed, "naive": naive}
+
+        rows, summary, curves = [], [], {}
+        for panel, (name, lr, _, tolerance) in PANELS.items():
+            results = {}
+            for net_name in NETS:
+                results[net_name] = train_curve(
+                    copy.deepcopy(nets[net_name]),
+                    lambda params, name=name, lr=lr: getattr(torch.optim, name)(params, lr=lr),
+                    data,
+                    epochs=setting["epochs"],
+                    batch=BATCH,
+                    log_every=setting["log_every"],
+                    seed=seed,
+                    description=f"fig4 {panel} {net_name}",
+                )
+            epochs = [e for e, _, _ in results["orig"][0]]
+            train = {n: np.array([t for _, t, _ in results[n][0]]) for n in NETS}
+            test = {n: np.array([t for _, _, t in results[n][0]]) for n in NETS}
+            curves[panel] = (np.array(epochs), train, test)
+            for i, epoch in enumerate(epochs):
+                rows.append(
+                    (panel, lr, epoch, *(v for n in NETS for v in (train[n][i], test[n][i])))
+                )
+            summary.append(
+                _summary(panel, lr, tolerance, test, {n: results[n][1] for n in NETS}, setting)
+            )
+            log.info("%s: %s", panel, summary[-1])
+    finally:
+        torch.set_num_threads(threads)
+
+    out.mkdir(parents=True, exist_ok=True)
+    columns = [f"{kind}_loss_{n}" for n in NETS for kind in ("train", "test")]
+    paths = [
+        write_csv(out / "fig4.csv", ["optimizer", "lr", "epoch", *columns], rows),
+        write_csv(out / "fig4_summary.csv", list(summary[0]), [s.values() for s in summary]),
+        _plot(out / "fig4.png", curves, setting),
+    ]
+    meta = {"kept_neurons": compressed.width, "compress_seconds": compress_seconds, **setting}
+    paths.append(write_csv(out / "fig4_setting.csv", list(meta), [meta.values()]))
+    return paths
+
+
+def _paper_curves(panel: str) -> tuple[np.ndarray, dict, dict]:
+    table = paper_table(PANELS[panel][2])
+    train = {n: table[f"train_loss_{n}"] for n in NETS}
+    test = {n: table[f"test_loss_{n}"] for n in NETS}
+    return table["epoch"], train, test
+
+
+def _summary(panel, lr, tolerance, test, seconds, setting) -> dict[str, object]:
+    _, _, paper_test = _paper_curves(panel)
+    gap_cp, gap_naive = largest_gap(test, "cp"), largest_gap(test, "naive")
+    steps = setting["epochs"] * -(-setting["n_train"] // BATCH)
+    return {
+        "optimizer": panel,
+        "lr": lr,
+        "final_test_orig": test["orig"][-1],
+        "final_test_cp": test["cp"][-1],
+        "final_test_naive": test["naive"][-1],
+        "largest_gap_cp": gap_cp,
+        "largest_gap_naive": gap_naive,
+        "naive_over_cp_gap": gap_naive / gap_cp,
+        "tolerance_cp": tolerance,
+        "passes": bool(gap_cp <= tolerance and gap_naive >= 3 * gap_cp),
+        "paper_final_test_orig": paper_test["orig"][-1],
+        "paper_final_test_cp": paper_test["cp"][-1],
+        "paper_final_test_naive": paper_test["naive"][-1],
+        "paper_largest_gap_cp": largest_gap(paper_test, "cp"),
+        "paper_largest_gap_naive": largest_gap(paper_test, "naive"),
+        "ms_per_step_orig": 1e3 * seconds["orig"] / steps,
+        "ms_per_step_cp": 1e3 * seconds["cp"] / steps,
+        "ms_per_step_naive": 1e3 * seconds["naive"] / steps,
+    }
+
+
+def _plot(path: Path, curves: dict, setting: dict) -> Path:
+    plt = pyplot()
+    fig, axes = plt.subplots(3, len(PANELS), figsize=(4.6 * len(PANELS), 10))
+    colours = {"orig": "black", "cp": "tab:blue", "naive": "tab:red"}
+    labels = {"orig": "original (1e4)", "cp": "compressed", "naive": "naive (1e3)"}
+    for column, panel in enumerate(PANELS):
+        ours = curves[panel]
+        paper = _paper_curves(panel)
+        for row, (epochs, train, test), who in ((0, ours, "ours"), (1, paper, "paper")):
+            ax = axes[row, column]
+            for n in NETS:
+                ax.plot(epochs, test[n], "-", color=colours[n], label=f"{labels[n]} test")
+                ax.plot(epochs, train[n], ":", color=colours[n], alpha=0.6)
+            ax.set(yscale="log", xlabel="epoch", ylabel="MSE (test solid, train dotted)")
+            ax.set_title(f"{panel} lr {PANELS[panel][1]:g}, {who}")
+        ax = axes[2, column]
+        for (epochs, _, test), style, who in ((ours, "-", "ours"), (paper, "--", "paper")):
+            fraction = epochs / epochs[-1]
+            for n in ("cp", "naive"):
+                gap = (test[n] - test["orig"]) / test["orig"]
+                ax.plot(fraction, gap, style, color=colours[n], label=f"{n} ({who})")
+        ax.axhline(PANELS[panel][3], color="tab:blue", lw=0.5)
+        ax.axhline(-PANELS[panel][3], color="tab:blue", lw=0.5)
+        ax.set(xlabel="fraction of the run", ylabel="test loss / original's - 1")
+        ax.set_title(f"{panel}: relative gap ({setting['epochs']} vs 3000 epochs)")
+    axes[0, 0].legend(fontsize=7)
+    axes[2, 0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,26 @@
+"""PyTorch side of tchakaloff (optional extra: pip install 'tchakaloff[torch]').
+
+Only this subpackage imports torch.
+"""
+
+from __future__ import annotations
+
+try:
+    import torch  # noqa: F401
+except ImportError as error:  # pragma: no cover - only without torch
+    raise ImportError(
+        "tchakaloff.torch needs PyTorch; install it first (e.g. pip install torch), "
+        "then import tchakaloff.torch"
+    ) from error
+
+from .data import weighted_loader, weighted_loss, weighted_sampler
+from .network import CompressedMLP, compress_two_layer, random_subnetwork
+
+__all__ = [
+    "CompressedMLP",
+    "compress_two_layer",
+    "random_subnetwork",
+    "weighted_loader",
+    "weighted_loss",
+    "weighted_sampler",
+]
