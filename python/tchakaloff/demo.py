@@ -6,6 +6,8 @@ import time
 
 import numpy as np
 
+from .baselines import random_subset
+from .compression import compress
 from .reduction import exponents, n_moments, reduce
 
 
@@ -40,3 +42,35 @@ def run_demo(seed: int = 0) -> None:
         )
     print("moment error: max |moment(kept) - moment(all)| / n, points mapped onto [-1, 1]^m,")
     print("recomputed in numpy from the kept rows.")
+    _compression_table(rng)
+
+
+def _kept(result) -> tuple[np.ndarray, np.ndarray]:
+    return result.indices, result.weights
+
+
+def _compression_table(rng: np.random.Generator) -> None:
+    """The paper's Fig. 2 function, d = 1e5 objects kept at 1e4 by each method."""
+    d, m, k = 100_000, 3, 4
+    w = rng.uniform(-1, 1, size=(d, m))
+    # 20 draws of the 10 inputs x_a, one column each: f for every draw
+    x = rng.uniform(-1, 1, size=(20, 10, m))
+    values = (1 / (1 + np.exp(-np.einsum("im,tam->ita", w, x)))).mean(axis=2)
+    print()
+    print(f"Compression of d = {d} objects in R^{m} to 10%, matching moments up to k = {k}:")
+    print("|error| of f = mean_i mean_a sigmoid(<w_i, x_a>) from the kept objects, mean of 20 x")
+    print(f"{'method':>26} {'kept':>6} {'seconds':>8} {'|error|':>9}")
+    rows = [("random subset (d/d' each)", lambda: random_subset(d, d // 10, rng=rng))]
+    for partition in ("kd", "greedy"):
+        rows.append(
+            (
+                f"compress, {partition}",
+                lambda p=partition: _kept(compress(w, size=0.1, degree=k, partition=p)),
+            )
+        )
+    for name, method in rows:
+        start = time.perf_counter()
+        kept, weights = method()
+        seconds = time.perf_counter() - start
+        error = np.abs(values.mean(axis=0) - weights @ values[kept] / d).mean()
+        print(f"{name:>26} {len(kept):>6} {seconds:>8.3f} {error:>9.1e}")

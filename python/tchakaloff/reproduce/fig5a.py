@@ -12,9 +12,11 @@ d take the same number of steps. Exponents: least squares on log(mean over seeds
 test MSE) against log d (full data) and log d' (compressed), as in the paper; the paper's
 exponents are refitted on the same d grid from its published table.
 
-Full setting: d = 2^8 .. 2^19, 10 seeds; about 2.5 hours on one core of a shared 2-core
-machine (measured: 15 minutes per seed, 84 % of it at d >= 2^18). ``--quick``:
-d = 2^8 .. 2^15, 4 seeds, about 3 minutes. Outputs: ``fig5a.csv`` (every run),
+Full setting: d = 2^8 .. 2^19, 10 seeds; about 3.2 hours on a 2-core machine (measured: 19
+minutes for one seed while another job ran, 85 % of it at d >= 2^18; the full-data and
+compressed runs take about as long, since both draw d rows per epoch). ``--quick``:
+d = 2^8 .. 2^15, 4 seeds; measured 5.5 minutes on the same loaded machine (about 80 s per
+seed). Outputs: ``fig5a.csv`` (every run),
 ``fig5a_fit.csv`` (exponents, ours and the paper's), ``fig5a.png``.
 """
 
