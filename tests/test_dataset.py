@@ -61,13 +61,17 @@ def test_weights_positive_with_total_d(data, compressed):
     np.testing.assert_allclose(res.weights.sum(), sample_weight.sum(), rtol=1e-12)
 
 
-@pytest.mark.parametrize("standardize", [True, False])
-def test_polynomial_losses_are_kept_exactly(data, standardize):
+@pytest.mark.parametrize(
+    ("standardize", "partition"), [(True, "kd"), (False, "kd"), (True, "greedy")]
+)
+def test_polynomial_losses_are_kept_exactly(data, standardize, partition):
     """Any loss that is a polynomial of degree <= k in (x, y): the weighted mean on the kept
     rows equals the full mean, including the squared error of polynomial models."""
     x, y = data
     k = 5
-    res = tchakaloff.compress_dataset(x, y, size=600, degree=k, standardize=standardize)
+    res = tchakaloff.compress_dataset(
+        x, y, size=600, degree=k, standardize=standardize, partition=partition, rng=1
+    )
     rng = np.random.default_rng(2)
     z = np.column_stack([x, y])
     features = joint_monomials(z, k)

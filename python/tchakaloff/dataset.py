@@ -11,15 +11,13 @@ close to ``L(theta)`` for every theta, and equals it exactly when l is a polynom
 from __future__ import annotations
 
 import logging
-import numbers
 from dataclasses import dataclass
-from inspect import signature
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_degree, as_points, as_weights
+from ._validation import as_degree, as_points, as_size, as_weights
 from .compression import compress
 from .reduction import n_moments
 
@@ -96,25 +94,6 @@ def _check_finite(array: NDArray[np.float64], name: str) -> None:
         )
 
 
-def _as_size(size: object, n: int) -> int:
-    if isinstance(size, bool) or not isinstance(size, numbers.Real):
-        raise ValueError(
-            f"size must be an int (rows to keep) or a float in (0, 1] (a fraction of the "
-            f"rows), got {size!r}"
-        )
-    if isinstance(size, numbers.Integral):
-        if size < 1:
-            raise ValueError(f"size must be at least 1 row, got {size}")
-        if size > n:
-            raise ValueError(
-                f"size {size} is larger than the data set ({n} rows); pass size <= {n}"
-            )
-        return int(size)
-    if not 0 < size <= 1:
-        raise ValueError(f"a fractional size must lie in (0, 1], got {size}")
-    return max(1, int(np.floor(size * n)))
-
-
 def _as_labels(y: ArrayLike, n: int, discrete: bool | None) -> tuple[NDArray[Any], bool]:
     labels = np.asarray(y)
     if labels.ndim == 0 or labels.ndim > 2:
@@ -186,6 +165,7 @@ def compress_dataset(
     sample_weight: ArrayLike | None = None,
     standardize: bool = True,
     discrete: bool | None = None,
+    partition: str = "kd",
     rng: np.random.Generator | int | None = None,
     n_jobs: int | None = None,
 ) -> DatasetCompression:
@@ -231,9 +211,14 @@ def compress_dataset(
     discrete : bool, optional
         Treat y as class labels. By default: y's dtype is bool, integer, string or object.
         Pass False for an integer-valued regression target (counts).
+    partition : {"kd", "greedy"}
+        How the cells are built, passed on to :func:`tchakaloff.compress`: balanced k-d cells
+        (fastest) or the paper's greedy smallest balls (lower error, slower). On the Fig. 3
+        task "greedy" narrowed the gap between compressed and full-data training (full-batch
+        AdamW: 1.43 -> 1.14 and 1.39 -> 1.34 times the full-data test loss on two seeds).
     rng : numpy.random.Generator or int, optional
-        Randomness of the cell construction, passed on to :func:`tchakaloff.compress` when
-        it takes one; the current cells (k-d median splits) are deterministic.
+        Passed on to :func:`tchakaloff.compress` (it picks among the many valid subsets);
+        None keeps the input order, and the result is then deterministic.
     n_jobs : int, optional
         Threads of the C++ core (default: all cores). The result does not depend on it.
 
@@ -272,7 +257,9 @@ def compress_dataset(
                 "sample_weight must be >= 0 with a positive total; drop rows of weight 0 "
                 "instead of passing negative weights"
             )
-    target = _as_size(size, n)
+    target = as_size(size, n, "row")
+    if target > n:
+        raise ValueError(f"size {target} is larger than the data set ({n} rows); pass size <= {n}")
     k = as_degree(degree)
 
     if discrete:
@@ -289,9 +276,7 @@ def compress_dataset(
     if standardize:
         objects, _, _ = _standardize(objects, w)
 
-    options: dict[str, Any] = {"n_jobs": n_jobs}
-    if "rng" in signature(compress).parameters:  # cell construction may be randomised
-        options["rng"] = rng
+    options: dict[str, Any] = {"n_jobs": n_jobs, "partition": partition, "rng": rng}
 
     if not discrete:
         if need > target and target < n:

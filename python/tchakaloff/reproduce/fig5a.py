@@ -16,8 +16,8 @@ Full setting: d = 2^8 .. 2^19, 10 seeds; about 3.2 hours on a 2-core machine (me
 minutes for one seed while another job ran, 85 % of it at d >= 2^18; the full-data and
 compressed runs take about as long, since both draw d rows per epoch). ``--quick``:
 d = 2^8 .. 2^15, 4 seeds; measured 5.5 minutes on the same loaded machine (about 80 s per
-seed). Outputs: ``fig5a.csv`` (every run),
-``fig5a_fit.csv`` (exponents, ours and the paper's), ``fig5a.png``.
+seed). Outputs: ``fig5a.csv`` (every run), ``fig5a_means.csv`` (means over seeds beside
+the paper's), ``fig5a_fit.csv`` (exponents, ours and the paper's), ``fig5a.png``.
 """
 
 from __future__ import annotations
