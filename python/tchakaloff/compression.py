@@ -102,7 +102,8 @@ def compress(
         proposes the smallest ball holding N + max(1, N // 8) live objects, disjoint balls are
         taken smallest first and each is reduced to N, until `size` remain. Each merge moves
         little weight inside a tiny ball, so the error is typically 2-5x lower than "kd"
-        (Fig. 2, m = 3 and 4), at 10-35x the time. Its `labels` are the nearest kept object of every input object.
+        (Fig. 2, m = 3 and 4), at 10-35x the time. Its `labels` are the nearest kept
+        object of every input object.
     rng : numpy Generator or int, optional
         Shuffles the order in which each group's objects enter the reduction, which picks
         among the many valid subsets. None keeps the input order. The result is a function
