@@ -39,16 +39,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-import sklearn
 import tchakaloff
 import torch
+from _environment import run_meta
 from tchakaloff.baselines import kmeans_merge, random_subset
 from tchakaloff.reproduce._training import Optimiser, student, teacher_task, train
 
@@ -251,17 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     speed = compress_vs_epoch(args.seed)
 
     meta = {
-        "command": " ".join(["compare_dataset.py", *(sys.argv[1:] if argv is None else argv)]),
-        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
-        "versions": {
-            "tchakaloff": tchakaloff.__version__,
-            "numpy": np.__version__,
-            "torch": torch.__version__,
-            "scikit-learn": sklearn.__version__,
-        },
+        **run_meta("compare_dataset.py", argv, ("tchakaloff", "numpy", "torch", "scikit-learn")),
         "task": f"teacher-student (Fig. 3), d = {D}, d' = {D_KEPT}, k = {DEGREE}",
         "epochs": epochs,
         "seeds": seeds,

@@ -36,9 +36,7 @@ Usage (from the repository root):
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import json
-import platform
 import sys
 import time
 from pathlib import Path
@@ -46,6 +44,7 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
+from _environment import run_meta
 from tchakaloff.layer import (
     LayerCompression,
     compress_layer,
@@ -135,16 +134,6 @@ def one_network(seed: int) -> dict[str, Any]:
     }
 
 
-def versions() -> dict[str, str]:
-    out = {}
-    for name in ("tchakaloff", "numpy", "torch", "scikit-learn"):
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            out[name] = "?"
-    return out
-
-
 def table(results: list[dict[str, Any]]) -> str:
     names = list(results[0]["methods"])
     lines = [
@@ -172,11 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     results = [one_network(seed) for seed in range(args.seeds)]
     report = {
         "meta": {
-            "command": " ".join(["compare_layer.py", *(argv or sys.argv[1:])]),
-            "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "versions": versions(),
+            **run_meta("compare_layer.py", argv, ("tchakaloff", "numpy", "torch", "scikit-learn")),
             "network": f"nn.Linear(2, {WIDTH}) -> s -> nn.Linear({WIDTH}, 1), PyTorch default "
             "initialisation after torch.manual_seed(seed)",
             "size": SIZE,

@@ -35,11 +35,9 @@ from __future__ import annotations
 import argparse
 import ctypes
 import gc
-import importlib.metadata
 import json
 import math
 import os
-import platform
 import re
 import sys
 import time
@@ -52,6 +50,7 @@ from typing import Any
 import numpy as np
 import scipy
 import tchakaloff
+from _environment import run_meta
 from scipy.optimize import linprog, nnls
 
 try:
@@ -462,13 +461,6 @@ def row(label: str, method: str, r: dict[str, Any]) -> str:
     )
 
 
-def version(package: str) -> str | None:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
 def main(argv: list[str] | None = None) -> int:
     here = Path(__file__).resolve().parent
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -524,18 +516,11 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     meta = {
-        "command": " ".join(["compare_reduce.py", *(sys.argv[1:] if argv is None else argv)]),
-        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
-        "versions": {
-            "tchakaloff": tchakaloff.__version__,
-            "numpy": np.__version__,
-            "scipy": scipy.__version__,
-            "pyrecombine": version("pyrecombine"),
-            "intel-openmp": version("intel-openmp"),
-        },
+        **run_meta(
+            "compare_reduce.py",
+            argv,
+            ("tchakaloff", "numpy", "scipy", "pyrecombine", "intel-openmp"),
+        ),
         "pyrecombine_import_error": PYRECOMBINE_ERROR,
         "env": {
             v: os.environ.get(v)

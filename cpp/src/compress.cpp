@@ -100,7 +100,7 @@ Compression compress(const PointList& list, Index degree, Index size,
         "size " + std::to_string(size) + " is below N = " + std::to_string(n) +
         ", the number of moments of degree <= " + std::to_string(degree) +
         ": no exact reduction can promise fewer; raise size or lower the degree");
-  if (options.partition == Partition::greedy) return greedy_compress(list, degree, size, options);
+  if (options.partition == Partition::greedy) return greedy_compress(list, frame, degree, size, options);
   const Index n_cells = std::max<Index>(1, size / n);
   return reduce_cells(list, kd_cells(list, frame, n_cells), degree, options);
 }

@@ -7,7 +7,6 @@
 #include <tchakaloff/neighbours.hpp>
 
 #include <algorithm>
-#include <exception>
 #include <numeric>
 
 namespace tchakaloff {
@@ -32,9 +31,10 @@ std::vector<double> frame_coordinates(const PointList& list, const Frame& frame,
 }
 
 // One round: pick disjoint smallest balls of `group` live objects, at most enough of them to
-// remove `excess` objects, and reduce each to N. Returns the new live set.
-Live merge_round(const PointList& list, const Frame& frame, const MonomialTable& table,
-                 const Live& live, Index group, Index excess, const ReduceOptions& reduce_options,
+// remove `excess` objects, and reduce each to N (reduce_cells: the balls are its cells).
+// Returns the new live set.
+Live merge_round(const PointList& list, const Frame& frame, Index degree, const Live& live,
+                 Index group, Index excess, const CompressOptions& cell_options,
                  double& moment_error) {
   const Index n = live.size(), m = list.dim;
   const std::vector<double> z = frame_coordinates(list, frame, live.rows);
@@ -57,54 +57,39 @@ Live merge_round(const PointList& list, const Frame& frame, const MonomialTable&
            (radius[static_cast<size_t>(a)] == radius[static_cast<size_t>(b)] && a < b);
   });
 
-  // Disjoint groups, smallest first (sequential: each choice blocks its members).
-  const Index removes = group - table.size();
+  // Disjoint groups, smallest first (sequential: each choice blocks its members). Their
+  // members, ball after ball, make the list that reduce_cells reduces cell by cell.
+  const Index removes = group - n_moments(m, degree);
   std::vector<char> used(static_cast<size_t>(n), 0);
-  std::vector<Index> chosen;  // centre of each group
-  Index planned = 0;
+  std::vector<Index> rows;
+  std::vector<double> weights;
+  Cells balls{{}, {0}};
   for (const Index p : order) {
-    if (planned >= excess) break;
+    if (static_cast<Index>(balls.offsets.size() - 1) * removes >= excess) break;
     const Index* members = neighbours.data() + p * group;
     if (std::any_of(members, members + group, [&](Index q) { return used[static_cast<size_t>(q)]; }))
       continue;
-    for (Index j = 0; j < group; ++j) used[static_cast<size_t>(members[j])] = 1;
-    chosen.push_back(p);
-    planned += removes;
-  }
-
-  const auto groups = static_cast<Index>(chosen.size());
-  std::vector<Index> rows(static_cast<size_t>(groups * group));
-  std::vector<double> weights(rows.size());
-  for (Index g = 0; g < groups; ++g)
     for (Index j = 0; j < group; ++j) {
-      const Index q = neighbours[static_cast<size_t>(chosen[static_cast<size_t>(g)] * group + j)];
-      rows[static_cast<size_t>(g * group + j)] = live.rows[static_cast<size_t>(q)];
-      weights[static_cast<size_t>(g * group + j)] = live.weights[static_cast<size_t>(q)];
+      const auto q = static_cast<size_t>(members[j]);
+      used[q] = 1;
+      rows.push_back(live.rows[q]);
+      weights.push_back(live.weights[q]);
+      balls.order.push_back(static_cast<Index>(balls.order.size()));
     }
-  std::vector<Reduction> reductions(static_cast<size_t>(groups));
-  std::exception_ptr error;
-#pragma omp parallel for schedule(dynamic, 16) if (groups * table.size() * table.size() > kParallelWork)
-  for (Index g = 0; g < groups; ++g) {
-    try {
-      const PointList members{list.points, m, group, rows.data() + g * group,
-                              weights.data() + g * group};
-      reductions[static_cast<size_t>(g)] = reduce(members, table, reduce_options);
-    } catch (...) {
-#pragma omp critical
-      if (!error) error = std::current_exception();
-    }
+    balls.offsets.push_back(static_cast<Index>(balls.order.size()));
   }
-  if (error) std::rethrow_exception(error);
+  const PointList members{list.points, m, static_cast<Index>(rows.size()), rows.data(),
+                          weights.data()};
+  const Compression merged = reduce_cells(members, balls, degree, cell_options);
+  moment_error = std::max(moment_error, merged.moment_error);
 
   std::vector<std::pair<Index, double>> next;
   next.reserve(static_cast<size_t>(n));
   for (Index p = 0; p < n; ++p)
     if (!used[static_cast<size_t>(p)])
       next.emplace_back(live.rows[static_cast<size_t>(p)], live.weights[static_cast<size_t>(p)]);
-  for (const Reduction& r : reductions) {
-    for (size_t i = 0; i < r.indices.size(); ++i) next.emplace_back(r.indices[i], r.weights[i]);
-    moment_error = std::max(moment_error, r.moment_error);
-  }
+  for (size_t i = 0; i < merged.indices.size(); ++i)
+    next.emplace_back(merged.indices[i], merged.weights[i]);
   std::sort(next.begin(), next.end());
   Live result;
   for (const auto& [row, weight] : next) {
@@ -116,22 +101,19 @@ Live merge_round(const PointList& list, const Frame& frame, const MonomialTable&
 
 }  // namespace
 
-Compression greedy_compress(const PointList& list, Index degree, Index size,
+Compression greedy_compress(const PointList& list, const Frame& frame, Index degree, Index size,
                             const CompressOptions& options) {
-  const Frame frame = Frame::bounding_box(list);
-  const MonomialTable table(list.dim, degree);
-  const Index n = table.size();
-  const ReduceOptions reduce_options{options.basis, options.prefer_central, {}};
+  const Index n = n_moments(list.dim, degree);
+  CompressOptions cell_options = options;  // the rounds report progress, not their cells
+  cell_options.progress = nullptr;
 
   Live live;
   double moment_error = 0.0;
   if (options.presort > 1.0 && static_cast<double>(list.size) > options.presort * static_cast<double>(size)) {
     // Far from the target the groups are tiny anyway: one k-d pass gets there faster.
     const auto first = static_cast<Index>(options.presort * static_cast<double>(size));
-    CompressOptions cells_options = options;
-    cells_options.progress = nullptr;
     const Compression cut =
-        reduce_cells(list, kd_cells(list, frame, std::max<Index>(1, first / n)), degree, cells_options);
+        reduce_cells(list, kd_cells(list, frame, std::max<Index>(1, first / n)), degree, cell_options);
     live.rows = cut.indices;
     live.weights = cut.weights;
     moment_error = cut.moment_error;
@@ -146,7 +128,7 @@ Compression greedy_compress(const PointList& list, Index degree, Index size,
   const Index start = live.size();
   while (live.size() > size) {
     const Index group = std::min(live.size(), n + std::max<Index>(1, options.merge));
-    live = merge_round(list, frame, table, live, group, live.size() - size, reduce_options,
+    live = merge_round(list, frame, degree, live, group, live.size() - size, cell_options,
                        moment_error);
     if (options.progress) options.progress(start - live.size(), start - size);
   }

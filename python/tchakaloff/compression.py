@@ -10,7 +10,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _core
 from ._progress import progress_callback
-from ._validation import as_degree, as_int, as_points, as_size, as_weights, weight_scale
+from ._threads import core_threads
+from ._validation import as_degree, as_points, as_size, as_weights, weight_scale
 from .reduction import n_moments
 
 
@@ -141,27 +142,18 @@ def compress(
         w = None if w is None else w[order]
     scale = weight_scale(w)
     merge = max(1, n // 8)
-    previous = _core.max_threads()
-    if n_jobs is not None:
-        threads = as_int(n_jobs, "n_jobs")
-        if threads < 1:
-            raise ValueError(f"n_jobs must be at least 1, got {threads}")
-        _core.set_threads(threads)
-    try:
-        with progress_callback(progress, "compress") as report:
-            result = _core.compress(
-                x,
-                w if scale == 1.0 else w / scale,
-                k,
-                target,
-                False,
-                partition,
-                merge,
-                GREEDY_PRESORT,
-                report,
-            )
-    finally:
-        _core.set_threads(previous)
+    with core_threads(n_jobs), progress_callback(progress, "compress") as report:
+        result = _core.compress(
+            x,
+            w if scale == 1.0 else w / scale,
+            k,
+            target,
+            False,
+            partition,
+            merge,
+            GREEDY_PRESORT,
+            report,
+        )
     indices, labels = result["indices"], result["labels"]
     weights_kept = result["weights"] * scale
     if order is not None:  # back to the caller's rows, sorted

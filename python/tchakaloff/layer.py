@@ -20,6 +20,8 @@ from typing import Callable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from . import _core
+from ._threads import core_threads
 from ._validation import as_degree, as_size, as_weights
 from .baselines import kmeans_merge, random_subset
 from .compression import compress
@@ -285,16 +287,19 @@ def compress_layer(
             survivors, new_weights = result.indices, result.weights
             moment_error = max(moment_error, result.moment_error)
         else:
-            survivors, new_weights = [], []
-            incoming = objects[kept][:, w_out.shape[0] :]
-            for block in _kd_blocks(incoming, goal // n):
-                result = compress(
-                    objects[kept[block]], weights[block], size=n, degree=k, n_jobs=n_jobs
+            blocks = _kd_blocks(objects[kept][:, w_out.shape[0] :], goal // n)
+            order = np.concatenate(blocks)
+            offsets = np.cumsum([0] + [len(block) for block in blocks])
+            with core_threads(n_jobs):
+                result = _core.reduce_cells(
+                    np.ascontiguousarray(objects[kept]), weights, order, offsets, k, False
                 )
-                survivors.append(block[result.indices])
-                new_weights.append(result.weights)
-                moment_error = max(moment_error, result.moment_error)
-            survivors, new_weights = np.concatenate(survivors), np.concatenate(new_weights)
+            # back to block order (the order the next round's cells are cut in)
+            position = np.empty(len(order), dtype=np.int64)
+            position[order] = np.arange(len(order))
+            by_block = np.argsort(position[result["indices"]])
+            survivors, new_weights = result["indices"][by_block], result["weights"][by_block]
+            moment_error = max(moment_error, result["moment_error"])
         if len(survivors) == len(kept):  # nothing could go (cannot happen above N)
             break
         kept, weights = kept[survivors], new_weights

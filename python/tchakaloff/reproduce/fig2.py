@@ -16,7 +16,7 @@ import numpy as np
 
 from ..compression import compress
 from ..reduction import n_moments
-from ._common import fit_exponent, paper_table, progress, pyplot, write_csv
+from ._common import fit_exponent, paper_table, progress, pyplot, save_figure, write_csv
 
 FULL = {
     "dims": [1, 2, 3, 4],
@@ -178,7 +178,4 @@ def _plot(path, setting, mean, paper, fits) -> Path:
         )
     ax.set(title="alpha vs k (dashed: (k+1)/m + 1/2)", xlabel="k", ylabel="alpha")
     ax.legend(fontsize=6)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ..dataset import compress_dataset
-from ._common import paper_table, progress, pyplot, write_csv
+from ._common import one_torch_thread, paper_table, progress, pyplot, save_figure, write_csv
 
 logger = logging.getLogger(__name__)
 
@@ -53,16 +53,13 @@ def _panel_label(name: str, lr: float, batch: int | None) -> str:
 
 
 def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
-    import torch
 
     from ._training import Optimiser, student, teacher_task, train
 
     setting = QUICK if quick else FULL
     seeds = [seed + s for s in range(setting["seeds"])]
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # a 2-50-1 network: one thread beats a thread team's overhead
     curves, timing = [], []
-    try:
+    with one_torch_thread():
         jobs = [(s, panel) for s in seeds for panel in PANELS]
         tasks: dict[int, tuple] = {}
         for s, (name, lr, batch, _) in progress(jobs, len(jobs), "fig3"):
@@ -91,8 +88,6 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
                 timing.append((s, f"{label}: {data}", time.perf_counter() - start))
                 for epoch in range(EPOCHS + 1):
                     curves.append((label, s, data, epoch, train_loss[epoch], test_loss[epoch]))
-    finally:
-        torch.set_num_threads(threads)
 
     final = _final_table(curves, seeds)
     out.mkdir(parents=True, exist_ok=True)
@@ -182,7 +177,4 @@ def _plot(path: Path, curves: list[tuple], seeds: list[int]) -> Path:
     axes[0].set_ylabel("clean test MSE" + averaged)
     axes[0].legend(fontsize=7)
     fig.suptitle(f"Fig. 3: d = {D} -> {D_KEPT} rows, k = {DEGREE}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

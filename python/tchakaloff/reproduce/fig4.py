@@ -47,7 +47,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._common import paper_table, progress, pyplot, write_csv
+from ._common import one_torch_thread, paper_table, progress, pyplot, save_figure, write_csv
 
 log = logging.getLogger(__name__)
 
@@ -149,9 +149,7 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
     from ..torch import compress_two_layer, random_subnetwork
 
     setting = QUICK if quick else FULL
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_torch_thread():
         data = harmonic_data(setting["n_train"], setting["n_test"], seed)
         torch.manual_seed(seed)
         fc1, fc2 = nn.Linear(2, WIDTH), nn.Linear(WIDTH, 1)
@@ -188,8 +186,6 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
                 _summary(panel, lr, tolerance, test, {n: results[n][1] for n in NETS}, setting)
             )
             log.info("%s: %s", panel, summary[-1])
-    finally:
-        torch.set_num_threads(threads)
 
     out.mkdir(parents=True, exist_ok=True)
     columns = [f"{kind}_loss_{n}" for n in NETS for kind in ("train", "test")]
@@ -263,7 +259,4 @@ def _plot(path: Path, curves: dict, setting: dict) -> Path:
         ax.set_title(f"{panel}: relative gap ({setting['epochs']} vs 3000 epochs)")
     axes[0, 0].legend(fontsize=7)
     axes[2, 0].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)

@@ -29,7 +29,16 @@ from pathlib import Path
 import numpy as np
 
 from ..dataset import compress_dataset
-from ._common import fit_exponent, paper_table, progress, pyplot, write_csv
+from ._common import (
+    fit_exponent,
+    one_torch_thread,
+    paper_table,
+    progress,
+    pyplot,
+    save_figure,
+    sqrt_law_size,
+    write_csv,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -38,23 +47,15 @@ FULL = {"sizes": [2**j for j in range(8, 20)], "seeds": 10}
 QUICK = {"sizes": [2**j for j in range(8, 16)], "seeds": 4}
 
 
-def kept_size(d: int) -> int:
-    """d' = round(16 sqrt(d)), at most d."""
-    return min(d, round(16 * np.sqrt(d)))
-
-
 def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
-    import torch
 
     from ._training import Optimiser, student, teacher_task, train
 
     setting = QUICK if quick else FULL
     sizes, seeds = setting["sizes"], [seed + s for s in range(setting["seeds"])]
     optimiser = Optimiser("AdamW", LR, BATCH)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # a 2-50-1 network: one thread beats a thread team's overhead
     rows = []
-    try:
+    with one_torch_thread():
         jobs = [(s, d) for s in seeds for d in sizes]
         tasks: dict[int, tuple] = {}
         for s, d in progress(jobs, len(jobs), "fig5a"):
@@ -63,7 +64,7 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
             full_task, model = tasks[s]
             x, y = full_task.x[:d], full_task.y[:d]
             start = time.perf_counter()
-            res = compress_dataset(x, y, size=kept_size(d), degree=DEGREE)
+            res = compress_dataset(x, y, size=sqrt_law_size(d), degree=DEGREE)
             compress_seconds = time.perf_counter() - start
             start = time.perf_counter()
             _, full = train(model, x, y, None, full_task, optimiser, epochs=EPOCHS, seed=s)
@@ -78,7 +79,7 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
                 (
                     s,
                     d,
-                    kept_size(d),
+                    sqrt_law_size(d),
                     len(res),
                     full[-1],
                     kept[-1],
@@ -87,12 +88,10 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
                     kept_seconds,
                 )
             )
-    finally:
-        torch.set_num_threads(threads)
 
     table = np.array(rows, dtype=float)
     d_grid = np.array(sizes, dtype=float)
-    kept_grid = np.array([kept_size(d) for d in sizes], dtype=float)
+    kept_grid = np.array([sqrt_law_size(d) for d in sizes], dtype=float)
     mean_full = np.array([table[table[:, 1] == d, 4].mean() for d in sizes])
     mean_kept = np.array([table[table[:, 1] == d, 5].mean() for d in sizes])
     paper = _paper_means(sizes)
@@ -170,7 +169,4 @@ def _plot(path, d_grid, kept_grid, mean_full, mean_kept, paper, fits) -> Path:
         fontsize=9,
     )
     axes[0].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

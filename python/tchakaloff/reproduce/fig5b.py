@@ -36,7 +36,16 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import fit_exponent, paper_table, progress, pyplot, write_csv
+from ._common import (
+    fit_exponent,
+    one_torch_thread,
+    paper_table,
+    progress,
+    pyplot,
+    save_figure,
+    sqrt_law_size,
+    write_csv,
+)
 from .fig4 import harmonic_data, train_curve
 
 log = logging.getLogger(__name__)
@@ -58,11 +67,6 @@ QUICK = {
 DEGREE, BATCH, LR = 6, 128, 1e-3
 
 
-def compressed_width(d: int) -> int:
-    """The paper's target d' = round(16 sqrt(d)) (capped at d)."""
-    return min(d, round(16 * np.sqrt(d)))
-
-
 def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
     import torch
     from torch import nn
@@ -70,16 +74,14 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
     from ..torch import compress_two_layer
 
     setting = QUICK if quick else FULL
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
     rows = []
-    try:
+    with one_torch_thread():
         grid = [(s, d) for s in range(seed, seed + setting["seeds"]) for d in setting["widths"]]
         for trial, d in progress(grid, len(grid), "fig5b"):
             data = harmonic_data(setting["n_train"], setting["n_test"], trial)
             torch.manual_seed(trial)
             fc1, fc2 = nn.Linear(2, d), nn.Linear(d, 1)
-            small = compress_two_layer(fc1, fc2, size=compressed_width(d), degree=DEGREE)
+            small = compress_two_layer(fc1, fc2, size=sqrt_law_size(d), degree=DEGREE)
             final = {}
             for name, net in (("orig", nn.Sequential(fc1, nn.ReLU(), fc2)), ("cp", small)):
                 start = time.perf_counter()
@@ -94,10 +96,8 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
                     description=f"fig5b d={d} {name}",
                 )
                 final[name] = (curve[0][2], curve[-1][2], time.perf_counter() - start)
-            rows.append((trial, d, compressed_width(d), small.width, *final["orig"], *final["cp"]))
+            rows.append((trial, d, sqrt_law_size(d), small.width, *final["orig"], *final["cp"]))
             log.info("seed %d, d %d -> %d: %s", trial, d, small.width, final)
-    finally:
-        torch.set_num_threads(threads)
 
     widths = np.array(setting["widths"])
     table = np.array(rows, dtype=float)
@@ -108,8 +108,8 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
     paper = paper_table("fig5b_width_scaling_final.csv")
     paper_orig = np.array([paper["final_test_loss_orig"][paper["d"] == d].mean() for d in widths])
     paper_cp = np.array([paper["final_test_loss_cp"][paper["d"] == d].mean() for d in widths])
-    paper_target = np.array([compressed_width(d) for d in widths], dtype=float)
-    fitted = widths > np.array([compressed_width(d) for d in widths])
+    paper_target = np.array([sqrt_law_size(d) for d in widths], dtype=float)
+    fitted = widths > np.array([sqrt_law_size(d) for d in widths])
     fits = {
         "alpha_orig": fit_exponent(widths[fitted], mean["orig"][fitted]),
         "alpha_cp": fit_exponent(mean["kept"][fitted], mean["cp"][fitted]),
@@ -170,7 +170,4 @@ def _plot(path, widths, mean, paper_target, paper_orig, paper_cp, fits) -> Path:
     ax.set(xlabel="width (neurons kept)", ylabel="final test MSE")
     ax.set_title("Fig. 5b: width scaling, d' = 16 sqrt(d), k = 6")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..compression import compress
-from ._common import paper_table, progress, pyplot, write_csv
+from ._common import paper_table, progress, pyplot, save_figure, write_csv
 
 FULL = {"sizes": [1000 * 2**j for j in range(8)], "trials": 5}
 QUICK = {"sizes": [1000 * 4**j for j in range(4)], "trials": 3}
@@ -72,7 +72,4 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
         law = "120 ln d" if m == 1 else "20 ln^2 d"
         ax.set(title=f"m = {m}, d' = {law}", xlabel="d", ylabel="mean |error|")
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "polylog.png", dpi=120)
-    plt.close(fig)
-    return [*paths, out / "polylog.png"]
+    return [*paths, save_figure(fig, out / "polylog.png")]

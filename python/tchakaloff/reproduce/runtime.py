@@ -14,7 +14,7 @@ import numpy as np
 
 from ..compression import compress
 from ..reduction import n_moments
-from ._common import paper_table, progress, pyplot, write_csv
+from ._common import paper_table, progress, pyplot, save_figure, write_csv
 
 FULL = {
     "dims": [1, 2, 3, 4, 5],
@@ -83,8 +83,4 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
         )
     ax.set(xlabel="d", ylabel="seconds", title="compress d -> 0.1 d, k = 5")
     ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    png_path = out / "runtime.png"
-    fig.savefig(png_path, dpi=120)
-    plt.close(fig)
-    return [csv_path, png_path]
+    return [csv_path, save_figure(fig, out / "runtime.png")]

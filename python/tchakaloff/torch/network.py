@@ -252,12 +252,15 @@ def compress_two_layer(
     _check_linear(fc1, fc2)
     _as_module(nn.ReLU() if activation is None else activation)
     layer = compress_layer(*_layer_arrays(fc1, fc2), size=size, degree=degree, n_jobs=n_jobs)
+    return _module_like(fc1, fc2, layer, activation)
+
+
+def _module_like(
+    fc1: nn.Linear, fc2: nn.Linear, layer: LayerCompression, activation: Activation | None
+) -> CompressedMLP:
+    """The kept neurons as a module with fc2's output bias, on fc1's dtype and device."""
     return CompressedMLP.from_layer(
-        layer,
-        _output_bias(fc2),
-        activation,
-        dtype=fc1.weight.dtype,
-        device=fc1.weight.device,
+        layer, _output_bias(fc2), activation, dtype=fc1.weight.dtype, device=fc1.weight.device
     )
 
 
@@ -278,10 +281,4 @@ def random_subnetwork(
     """
     _check_linear(fc1, fc2)
     layer = random_neurons(*_layer_arrays(fc1, fc2), size=size, rescale=rescale, rng=rng)
-    return CompressedMLP.from_layer(
-        layer,
-        _output_bias(fc2),
-        activation,
-        dtype=fc1.weight.dtype,
-        device=fc1.weight.device,
-    )
+    return _module_like(fc1, fc2, layer, activation)
