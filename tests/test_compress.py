@@ -108,6 +108,31 @@ def test_greedy_is_more_accurate_than_kd():
     assert np.mean(errors["greedy"]) < 0.7 * np.mean(errors["kd"])
 
 
+@pytest.mark.parametrize("partition", ["kd", "greedy"])
+def test_metric_decides_where_cells_are_cut(partition):
+    """A 0 leaves a column out: the cells are then slabs along the other column, and the
+    greedy labels are nearest kept objects along it alone. Moments are matched all the same."""
+    rng = np.random.default_rng(11)
+    x = rng.uniform(-1, 1, size=(6000, 2))
+    k = 2
+    res = tchakaloff.compress(x, size=600, degree=k, partition=partition, metric=[1.0, 0.0])
+    sub = res.weights @ scaled_monomials(x[res.indices], k)
+    assert np.abs(sub - scaled_monomials(x, k).sum(0)).max() <= 1e-9 * len(x)
+    if partition == "kd":  # every cell is an interval of column 0
+        by_x0 = res.labels[np.argsort(x[:, 0])]
+        assert np.all(np.diff(by_x0) >= 0)
+    else:
+        kept = x[res.indices, 0]
+        nearest = np.argmin(np.abs(x[:500, 0, None] - kept[None]), axis=1)
+        assert np.mean(res.labels[:500] == nearest) > 0.99  # ties along x0 aside
+    default = tchakaloff.compress(x, size=600, degree=k, partition=partition)
+    box = 1.0 / ((x.max(0) - x.min(0)) / 2)  # the default, spelled out
+    boxed = tchakaloff.compress(x, size=600, degree=k, partition=partition, metric=box)
+    assert not np.array_equal(default.labels, res.labels)
+    np.testing.assert_array_equal(default.indices, boxed.indices)
+    np.testing.assert_array_equal(default.labels, boxed.labels)
+
+
 def test_auto_degree_is_the_largest_that_fits():
     x = np.random.default_rng(11).uniform(-1, 1, size=(3000, 2))
     res = tchakaloff.compress(x, size=300, degree="auto")
@@ -147,6 +172,10 @@ def test_progress_bar_reports(capsys):
         ({"size": 100, "degree": "high"}, "'auto'"),
         ({"size": 100, "degree": 2, "partition": "kmeans"}, "partition"),
         ({"size": 100, "degree": 2, "n_jobs": 0}, "n_jobs"),
+        ({"size": 100, "degree": 2, "metric": [1.0]}, "one factor per column"),
+        ({"size": 100, "degree": 2, "metric": [1.0, -1.0]}, ">= 0"),
+        ({"size": 100, "degree": 2, "metric": [0.0, 0.0]}, "at least one positive"),
+        ({"size": 100, "degree": 2, "metric": [np.nan, 1.0]}, "finite"),
     ],
 )
 def test_bad_arguments(kwargs, match):

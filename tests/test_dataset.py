@@ -166,12 +166,34 @@ def test_classes_are_compressed_apart_and_keep_their_mass(labels):
 
 
 def test_standardize_removes_units_and_affine_moments_stay(data):
-    """Standardized cells do not depend on the units of a column (here y in thousandths)."""
+    """Standardized cells do not depend on the units of a column (here x1 in thousandths);
+    in raw units the stretched column takes the cuts and the cells change."""
     x, y = data
+    stretched = x.copy()
+    stretched[:, 0] = 1000 * x[:, 0] + 7
     a = tchakaloff.compress_dataset(x, y, size=400, degree=3)
-    b = tchakaloff.compress_dataset(x, 1000 * y + 7, size=400, degree=3)
+    b = tchakaloff.compress_dataset(stretched, y, size=400, degree=3)
     np.testing.assert_array_equal(a.indices, b.indices)
     np.testing.assert_allclose(a.weights, b.weights, rtol=1e-8)
+    raw = tchakaloff.compress_dataset(x, y, size=400, degree=3, standardize=False)
+    raw_stretched = tchakaloff.compress_dataset(stretched, y, size=400, degree=3, standardize=False)
+    assert not np.array_equal(raw.cells, raw_stretched.cells)
+
+
+def test_cells_are_cut_along_x_unless_told(data):
+    """cells="x": the cells do not depend on y (only the rows kept in them do); "all" cuts
+    along y too."""
+    x, y = data
+    noisier = y + np.random.default_rng(12).normal(size=len(y))
+    a, b = (tchakaloff.compress_dataset(x, t, size=400, degree=3) for t in (y, noisier))
+    np.testing.assert_array_equal(a.cells, b.cells)
+    c, d = (
+        tchakaloff.compress_dataset(x, t, size=400, degree=3, cells="all") for t in (y, noisier)
+    )
+    assert not np.array_equal(c.cells, d.cells)
+    assert not np.array_equal(a.cells, c.cells)
+    with pytest.raises(ValueError, match="cells"):
+        tchakaloff.compress_dataset(x, y, size=400, degree=3, cells="y")
 
 
 def test_float_labels_are_regression_unless_told():

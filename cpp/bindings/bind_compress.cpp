@@ -34,7 +34,8 @@ void bind_compress(py::module_& m) {
       "compress",
       [](const PointsRef& points, const std::optional<WeightsArray>& weights, Index degree,
          Index size, bool prefer_central, const std::string& partition, Index merge,
-         double presort, const py::object& progress) {
+         double presort, const py::object& progress,
+         const std::optional<Eigen::VectorXd>& metric) {
         const PointList list = point_list(points, weights);
         if (partition != "kd" && partition != "greedy")
           throw std::invalid_argument("partition must be 'kd' or 'greedy', got '" + partition + "'");
@@ -42,6 +43,7 @@ void bind_compress(py::module_& m) {
         CompressOptions options{Basis::chebyshev, prefer_central,
                                 partition == "greedy" ? Partition::greedy : Partition::kd, merge,
                                 presort, progress_poll(progress)};
+        if (metric) options.metric = *metric;
         // Safe without the GIL: the core reads only the caller's numpy buffers; the progress
         // callback takes the GIL back before touching Python.
         Compression c;
@@ -53,7 +55,8 @@ void bind_compress(py::module_& m) {
       },
       py::arg("points").noconvert(), py::arg("weights").none(true), py::arg("degree"),
       py::arg("size"), py::arg("prefer_central") = true, py::arg("partition") = "kd",
-      py::arg("merge") = 1, py::arg("presort") = 0.0, py::arg("progress") = py::none());
+      py::arg("merge") = 1, py::arg("presort") = 0.0, py::arg("progress") = py::none(),
+      py::arg("metric") = py::none());
 
   m.def(
       "reduce_cells",

@@ -100,9 +100,18 @@ Compression compress(const PointList& list, Index degree, Index size,
         "size " + std::to_string(size) + " is below N = " + std::to_string(n) +
         ", the number of moments of degree <= " + std::to_string(degree) +
         ": no exact reduction can promise fewer; raise size or lower the degree");
-  if (options.partition == Partition::greedy) return greedy_compress(list, frame, degree, size, options);
+  // The cells are cut in the metric's units; each cell's reduction works in its own frame.
+  Frame cut = frame;
+  if (options.metric.size() != 0) {
+    if (options.metric.size() != list.dim || !options.metric.allFinite() ||
+        (options.metric.array() < 0).any() || !(options.metric.array() > 0).any())
+      throw std::invalid_argument(
+          "metric must hold one finite, non-negative factor per column, not all zero");
+    cut.inv_half_width = options.metric;
+  }
+  if (options.partition == Partition::greedy) return greedy_compress(list, cut, degree, size, options);
   const Index n_cells = std::max<Index>(1, size / n);
-  return reduce_cells(list, kd_cells(list, frame, n_cells), degree, options);
+  return reduce_cells(list, kd_cells(list, cut, n_cells), degree, options);
 }
 
 }  // namespace tchakaloff

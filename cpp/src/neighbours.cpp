@@ -7,7 +7,7 @@
 namespace tchakaloff {
 
 namespace {
-constexpr Index kLeafSize = 12;
+constexpr Index kLeafSize = 16;
 }
 
 NeighbourTree::NeighbourTree(const double* points, Index n, Index dim)
@@ -16,6 +16,11 @@ NeighbourTree::NeighbourTree(const double* points, Index n, Index dim)
   std::iota(order_.begin(), order_.end(), Index{0});
   nodes_.reserve(static_cast<size_t>(2 * (n / kLeafSize + 1)));
   build(0, n);
+  // Leaves scan their points in tree order: a copy in that order keeps each scan contiguous.
+  coordinates_.resize(static_cast<size_t>(n * dim));
+  for (Index p = 0; p < n; ++p)
+    std::copy_n(points + order_[static_cast<size_t>(p)] * dim, dim,
+                coordinates_.begin() + p * dim);
 }
 
 Index NeighbourTree::build(Index begin, Index end) {
@@ -53,16 +58,16 @@ Index NeighbourTree::build(Index begin, Index end) {
   return id;
 }
 
-void NeighbourTree::search(Index id, const double* query, Index count,
-                           std::vector<std::pair<double, Index>>& heap) const {
+void NeighbourTree::search(Index id, const double* query, Index count, Search& state,
+                           double box2) const {
   const Node& node = nodes_[static_cast<size_t>(id)];
+  auto& heap = state.heap;
   if (node.left < 0) {
     for (Index p = node.begin; p < node.end; ++p) {
-      const Index i = order_[static_cast<size_t>(p)];
-      const double* x = points_ + i * dim_;
+      const double* x = coordinates_.data() + p * dim_;
       double d2 = 0.0;
       for (Index v = 0; v < dim_; ++v) d2 += (x[v] - query[v]) * (x[v] - query[v]);
-      const std::pair<double, Index> candidate{d2, i};
+      const std::pair<double, Index> candidate{d2, order_[static_cast<size_t>(p)]};
       if (static_cast<Index>(heap.size()) < count) {
         heap.push_back(candidate);
         std::push_heap(heap.begin(), heap.end());
@@ -76,22 +81,30 @@ void NeighbourTree::search(Index id, const double* query, Index count,
   }
   const double gap = query[node.axis] - node.split;
   const Index near = gap < 0 ? node.left : node.right, far = gap < 0 ? node.right : node.left;
-  search(near, query, count, heap);
-  // <= keeps ties on the splitting plane, so the answer does not depend on the tree's shape.
-  if (static_cast<Index>(heap.size()) < count || gap * gap <= heap.front().first)
-    search(far, query, count, heap);
+  search(near, query, count, state, box2);
+  // The far side's box is at least box2 away, with this axis's share raised to gap^2 (the
+  // incremental bound of Arya and Mount): it prunes on every axis at once, not only this one.
+  // <= keeps ties on the boundary, so the answer does not depend on the tree's shape.
+  double& along = state.gap2[static_cast<size_t>(node.axis)];
+  const double saved = along, far2 = box2 - saved + gap * gap;
+  if (static_cast<Index>(heap.size()) < count || far2 <= heap.front().first) {
+    along = gap * gap;
+    search(far, query, count, state, far2);
+    along = saved;
+  }
 }
 
 void NeighbourTree::nearest(const double* query, Index count, Index* out,
                             double* distance2) const {
   if (count < 1 || count > n_) throw std::invalid_argument("neighbour count out of range");
-  std::vector<std::pair<double, Index>> heap;
-  heap.reserve(static_cast<size_t>(count));
-  search(0, query, count, heap);
-  std::sort_heap(heap.begin(), heap.end());
+  Search state;
+  state.heap.reserve(static_cast<size_t>(count));
+  state.gap2.assign(static_cast<size_t>(dim_), 0.0);
+  search(0, query, count, state, 0.0);
+  std::sort_heap(state.heap.begin(), state.heap.end());
   for (Index j = 0; j < count; ++j) {
-    out[j] = heap[static_cast<size_t>(j)].second;
-    distance2[j] = heap[static_cast<size_t>(j)].first;
+    out[j] = state.heap[static_cast<size_t>(j)].second;
+    distance2[j] = state.heap[static_cast<size_t>(j)].first;
   }
 }
 

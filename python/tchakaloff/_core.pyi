@@ -38,6 +38,7 @@ def compress(
     merge: int = 1,
     presort: float = 0.0,
     progress: Callable[[int, int], None] | None = None,
+    metric: NDArray[np.float64] | None = None,
 ) -> dict[str, Any]: ...  # indices, weights, labels, cells, moment_error
 def reduce_cells(
     points: NDArray[np.float64],

@@ -34,16 +34,32 @@ def as_points(points: ArrayLike, name: str = "points") -> NDArray[np.float64]:
     return np.ascontiguousarray(array, dtype=np.float64)
 
 
+def _real_vector(values: ArrayLike, length: int, name: str, each: str) -> NDArray[np.float64]:
+    """`values` as a contiguous float64 (length,) array of real numbers."""
+    array = np.asarray(values)
+    if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
+        raise ValueError(f"{name} must be real numbers, got dtype {array.dtype}")
+    if array.shape != (length,):
+        raise ValueError(f"{name} must have shape ({length},), {each}; got {array.shape}")
+    return np.ascontiguousarray(array, dtype=np.float64)
+
+
 def as_weights(weights: ArrayLike | None, n: int) -> NDArray[np.float64] | None:
     """Return weights as a contiguous float64 (n,) array (None stays None: all ones)."""
-    if weights is None:
+    return None if weights is None else _real_vector(weights, n, "weights", "one per point")
+
+
+def as_metric(metric: ArrayLike | None, m: int) -> NDArray[np.float64] | None:
+    """Return a cell metric as a float64 (m,) array of finite factors >= 0, not all 0."""
+    if metric is None:
         return None
-    array = np.asarray(weights)
-    if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
-        raise ValueError(f"weights must be real numbers, got dtype {array.dtype}")
-    if array.shape != (n,):
-        raise ValueError(f"weights must have shape ({n},), one per point; got {array.shape}")
-    return np.ascontiguousarray(array, dtype=np.float64)
+    array = _real_vector(metric, m, "metric", "one factor per column")
+    if not np.all(np.isfinite(array)) or np.any(array < 0) or not np.any(array > 0):
+        raise ValueError(
+            "metric must be finite and >= 0 with at least one positive factor (0 leaves a "
+            f"column out of the cells); got {array}"
+        )
+    return array
 
 
 def weight_scale(weights: NDArray[np.float64] | None) -> float:

@@ -11,7 +11,7 @@ from numpy.typing import ArrayLike, NDArray
 from . import _core
 from ._progress import progress_callback
 from ._threads import core_threads
-from ._validation import as_degree, as_points, as_size, as_weights, weight_scale
+from ._validation import as_degree, as_metric, as_points, as_size, as_weights, weight_scale
 from .reduction import n_moments
 
 
@@ -28,7 +28,7 @@ class Compression:
         weights are multiplicities).
     labels : (n,) int64
         The cell of every input object. With ``partition="greedy"``: the position in
-        `indices` of its nearest kept object (in the bounding-box frame).
+        `indices` of its nearest kept object (in the metric the groups were cut with).
     degree : int
     moment_error : float
         Largest moment residual over the cells, relative to the cell's weight, with each cell
@@ -72,6 +72,7 @@ def compress(
     size: float,
     degree: int | str,
     partition: str = "kd",
+    metric: ArrayLike | None = None,
     rng: np.random.Generator | int | None = None,
     n_jobs: int | None = None,
     progress: bool = False,
@@ -97,7 +98,7 @@ def compress(
         the cap keeps the O(N^3) reduction cheap. The degree taken is ``result.degree``.
     partition : {"kd", "greedy"}
         ``"kd"`` (default, fastest): ``size // N`` balanced k-d cells (median splits of the
-        widest coordinate in units of the bounding box), each reduced to N objects, in
+        widest coordinate in the units of `metric`), each reduced to N objects, in
         parallel over cells. ``"greedy"``: the scheme the paper's theorems are proved for, run
         in rounds: a k-d pass first cuts the objects to 4 * size, then every live object
         proposes the smallest ball holding N + max(1, N // 8) live objects, disjoint balls are
@@ -105,6 +106,12 @@ def compress(
         little weight inside a tiny ball, so the error is typically 2-5x lower than "kd"
         (Fig. 2, m = 3 and 4), at 10-35x the time. Its `labels` are the nearest kept
         object of every input object.
+    metric : (m,) array, optional
+        How distances are measured when the groups are cut: objects are close when
+        sum_v (metric_v (x_v - y_v))^2 is small. Default: 2 / (max_v - min_v), every column
+        in units of its range, so that the groups do not depend on units. A 0 leaves a column
+        out of the cutting (its moments are still matched): e.g. cut along the inputs of a
+        function only, or use 1 / std for standardized units.
     rng : numpy Generator or int, optional
         Shuffles the order in which each group's objects enter the reduction, which picks
         among the many valid subsets. None keeps the input order. The result is a function
@@ -121,6 +128,7 @@ def compress(
     """
     x = as_points(objects, "objects")
     w = as_weights(weights, len(x))
+    cut = as_metric(metric, x.shape[1])
     target = as_size(size, len(x))
     if isinstance(degree, str):
         if degree != "auto":
@@ -153,6 +161,7 @@ def compress(
             merge,
             GREEDY_PRESORT,
             report,
+            cut,
         )
     indices, labels = result["indices"], result["labels"]
     weights_kept = result["weights"] * scale

@@ -27,6 +27,10 @@ struct CompressOptions {
   double presort = 0.0;      // greedy: first cut to presort * size by kd cells (0: never)
   // Called on the calling thread between batches of cells with (cells done, cells); may throw.
   std::function<void(Index, Index)> progress;
+  // Per-column factors of the distances that cut the cells: objects are close when
+  // sum_v (metric_v (x_v - y_v))^2 is small; 0 leaves a column out. Empty: 2 / (max - min),
+  // each column in units of its bounding box. Moments are matched in every column either way.
+  Eigen::VectorXd metric;
 };
 
 struct Compression {
@@ -38,7 +42,7 @@ struct Compression {
 };
 
 // Keep at most `size` objects (size >= N), grouped as options.partition says. With greedy,
-// labels give the nearest kept object (in the bounding-box frame) of every input object.
+// labels give the nearest kept object (in the cells' metric) of every input object.
 Compression compress(const PointList& list, Index degree, Index size,
                      const CompressOptions& options = {});
 
@@ -47,7 +51,7 @@ Compression compress(const PointList& list, Index degree, Index size,
 Compression reduce_cells(const PointList& list, const Cells& cells, Index degree,
                          const CompressOptions& options = {});
 
-// The greedy rounds alone (compress dispatches here, with the bounding-box frame it built).
+// The greedy rounds alone (compress dispatches here, with the frame of the cells' metric).
 Compression greedy_compress(const PointList& list, const Frame& frame, Index degree, Index size,
                             const CompressOptions& options);
 

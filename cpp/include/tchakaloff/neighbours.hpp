@@ -25,12 +25,17 @@ class NeighbourTree {
     Index axis = 0;
     double split = 0.0;
   };
+  struct Search {
+    std::vector<std::pair<double, Index>> heap;  // the best `count` so far, worst on top
+    std::vector<double> gap2;                     // per axis: squared gap to the current box
+  };
   Index build(Index begin, Index end);
-  void search(Index node, const double* query, Index count, std::vector<std::pair<double, Index>>& heap) const;
+  void search(Index node, const double* query, Index count, Search& state, double box2) const;
 
   const double* points_;
   Index n_, dim_;
-  std::vector<Index> order_;
+  std::vector<Index> order_;          // tree order -> input row
+  std::vector<double> coordinates_;   // the points in tree order
   std::vector<Node> nodes_;
 };
 
