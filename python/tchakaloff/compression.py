@@ -117,7 +117,9 @@ def compress(
         among the many valid subsets. None keeps the input order. The result is a function
         of the data and `rng` only.
     n_jobs : int, optional
-        Threads (default: OpenMP's default, all cores). The result does not depend on it.
+        Threads. Default: OpenMP's current setting, all cores unless OMP_NUM_THREADS or a
+        library sharing the OpenMP runtime lowered it (``torch.set_num_threads(1)`` does).
+        The result does not depend on it.
     progress : bool
         Show a progress bar (needs tqdm).
 

@@ -219,14 +219,14 @@ def compress_dataset(
         Pass False for an integer-valued regression target (counts).
     partition : {"kd", "greedy"}
         How the cells are built, passed on to :func:`tchakaloff.compress`: balanced k-d cells
-        (fastest) or the paper's greedy smallest balls (lower error, slower). On the Fig. 3
-        task "greedy" narrowed the gap between compressed and full-data training (full-batch
-        AdamW: 1.43 -> 1.14 and 1.39 -> 1.34 times the full-data test loss on two seeds).
+        (fastest) or the paper's greedy smallest balls (lower error, slower; the Fig. 3
+        reproduction uses it).
     rng : numpy.random.Generator or int, optional
         Passed on to :func:`tchakaloff.compress` (it picks among the many valid subsets);
         None keeps the input order, and the result is then deterministic.
     n_jobs : int, optional
-        Threads of the C++ core (default: all cores). The result does not depend on it.
+        Threads of the C++ core (default: as in :func:`tchakaloff.compress`). The result does
+        not depend on it.
 
     Returns
     -------

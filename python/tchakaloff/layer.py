@@ -227,7 +227,8 @@ def compress_layer(
         and 1.8x in the worst of 5 random layers. "all" cuts along all m
         coordinates. Every moment of degree <= k in all m coordinates is matched either way.
     n_jobs : int, optional
-        Threads of the compression (the result does not depend on it).
+        Threads of the compression (default: as in :func:`tchakaloff.compress`; the result
+        does not depend on it).
 
     Returns
     -------

@@ -30,7 +30,8 @@ steps, not of epochs; with mini-batches the gradient signs flip often, the step 
 shrink and the wide net learns slowly. Over 2000 steps (seeds 0-3) both small nets' largest
 gaps are at initialisation or in the first 100-200 steps (compressed 5-12%), and the naive
 net has not yet fallen behind, so whether this panel reaches the 3x ratio in the quick run
-depends on the seed: ratio 1.4, 5.6, 2.6, 5.6 for seeds 0-3, the default seed 0 fails.
+depends on the seed: the default seed 0 fails with 2.4 (with an earlier k-d split of
+compress_layer the ratio was 1.4, 5.6, 2.6, 5.6 for seeds 0-3).
 More steps do not fix it cheaply: with seed 0 the naive net is still within 4% of the
 original after 11,800 steps, and the paper's own curve gets 3x past the compressed net's
 early gap only after ~430 epochs (8.4e4 steps, about 50 minutes for the three nets on the
