@@ -49,15 +49,13 @@ import tchakaloff
 import torch
 from _environment import run_meta
 from tchakaloff.baselines import kmeans_merge, random_subset
+from tchakaloff.reproduce import fig3
+from tchakaloff.reproduce._common import panel_label
 from tchakaloff.reproduce._training import Optimiser, student, teacher_task, train
 
 D, D_KEPT, DEGREE = 10_000, 1_000, 5
 METHODS = ("ours", "random", "kmeans", "first rows")
-PANELS = [("GD", 0.05, None), ("AdamW", 0.01, None), ("SGD", 0.01, 256), ("AdamW", 1e-3, 256)]
-
-
-def label(name: str, lr: float, batch: int | None) -> str:
-    return f"{name} lr {lr:g}, " + ("full batch" if batch is None else f"batch {batch}")
+PANELS = [(name, lr, batch) for name, lr, batch, _ in fig3.PANELS]  # without the paper's files
 
 
 def subsets(task, seed: int) -> dict[str, dict]:
@@ -74,10 +72,7 @@ def subsets(task, seed: int) -> dict[str, dict]:
     out["random"] = {"x": x[rows], "y": y[rows], "w": w, "s": time.perf_counter() - start}
 
     start = time.perf_counter()
-    z = np.column_stack([x, y])
-    centre, spread = z.mean(axis=0), z.std(axis=0)
-    centroids, mass = kmeans_merge((z - centre) / spread, size=D_KEPT, rng=seed)
-    centroids = centroids * spread + centre
+    centroids, mass = kmeans_merge(np.column_stack([x, y]), size=D_KEPT, rng=seed)
     out["kmeans"] = {
         "x": centroids[:, :2],
         "y": centroids[:, 2],
@@ -150,7 +145,7 @@ def training(task, sets: dict[str, dict], seed: int, panels, epochs: int) -> dic
             row[method] = train(
                 model, s["x"], s["y"], s["w"], task, optimiser, epochs=epochs, seed=seed
             )
-        out[label(name, lr, batch)] = {key: float(value[1][-1]) for key, value in row.items()}
+        out[panel_label(name, lr, batch)] = {key: float(value[1][-1]) for key, value in row.items()}
     return out
 
 
@@ -196,7 +191,7 @@ def compress_vs_epoch(seed: int) -> dict:
             times[threads] = min(
                 epoch_seconds(task, Optimiser(name, lr, batch), seed) for _ in range(2)
             )
-        epochs[label(name, lr, batch)] = {
+        epochs[panel_label(name, lr, batch)] = {
             "seconds_1_thread": times[1],
             "seconds_2_threads": times[2],
             "seconds": min(times.values()),
@@ -246,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
             np.mean([r["build_seconds"][method] for r in per_seed])
         )
     for name, lr, batch in panels:
-        key = label(name, lr, batch)
+        key = panel_label(name, lr, batch)
         summary["training"][key] = {
             method: float(np.mean([r["training"][key][method] for r in per_seed]))
             for method in ("full", *METHODS)

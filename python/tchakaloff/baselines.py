@@ -34,6 +34,10 @@ def kmeans_merge(
     """Merge the objects into `size` weighted k-means centroids (scikit-learn), each carrying
     its cluster's weight. The centroids are synthetic objects, not rows of the input.
 
+    The clustering measures every column in units of its standard deviation (k-means is not
+    scale-free: a column of small numbers would otherwise be ignored); the centroids are
+    returned in the objects' own units.
+
     Returns the (size, m) centroids and their weights (clusters left empty are dropped).
     """
     try:
@@ -45,8 +49,11 @@ def kmeans_merge(
     w = np.ones(len(x)) if w is None else w
     if not 1 <= size <= len(x):
         raise ValueError(f"size must lie in [1, {len(x)}], got {size}")
+    centre, spread = x.mean(axis=0), x.std(axis=0)
+    spread[spread == 0] = 1.0
     seed = int(np.random.default_rng(rng).integers(2**31 - 1))
-    model = KMeans(n_clusters=size, n_init=1, random_state=seed).fit(x, sample_weight=w)
+    model = KMeans(n_clusters=size, n_init=1, random_state=seed)
+    model.fit((x - centre) / spread, sample_weight=w)
     mass = np.bincount(model.labels_, weights=w, minlength=size)
     keep = mass > 0
-    return model.cluster_centers_[keep], mass[keep]
+    return model.cluster_centers_[keep] * spread + centre, mass[keep]

@@ -361,11 +361,7 @@ def merge_by_kmeans(
     width, n_in = w_in.shape
     c = _as_multiplicities(multiplicities, width)
     target = min(as_size(size, width, "neuron"), width)
-    objects = neuron_objects(w_in, bias, w_out)
-    scale = objects.std(axis=0)
-    scale[scale == 0] = 1.0
-    centroids, weights = kmeans_merge(objects / scale, c, size=target, rng=rng)
-    centroids = centroids * scale
+    centroids, weights = kmeans_merge(neuron_objects(w_in, bias, w_out), c, size=target, rng=rng)
     n_out = w_out.shape[0]
     return LayerCompression(
         indices=None,

@@ -72,6 +72,11 @@ def save_figure(fig, path: Path, dpi: int = 120) -> Path:
     return path
 
 
+def panel_label(name: str, lr: float, batch: int | None) -> str:
+    """How a training panel is named in tables and plots: "AdamW lr 0.001, batch 256"."""
+    return f"{name} lr {lr:g}, " + ("full batch" if batch is None else f"batch {batch}")
+
+
 def sqrt_law_size(d: int) -> int:
     """The scaling-law experiments' kept size d' = round(16 sqrt(d)), at most d (Fig. 5)."""
     return min(d, round(16 * np.sqrt(d)))

@@ -54,11 +54,10 @@ def paper_errors() -> dict[tuple[int, int, int], float]:
     """Mean |orig - comp| per (m, k, d) from the published table."""
     table = paper_table("fig2_error_list.csv")
     errors = np.abs(table["orig"] - table["comp"])
-    keys = list(zip(table["m"].astype(int), table["k"].astype(int), table["d"].astype(int)))
-    return {
-        key: float(errors[[i for i, other in enumerate(keys) if other == key]].mean())
-        for key in set(keys)
-    }
+    keys = np.column_stack([table["m"], table["k"], table["d"]]).astype(int)
+    unique, group = np.unique(keys, axis=0, return_inverse=True)
+    means = np.bincount(group.ravel(), weights=errors) / np.bincount(group.ravel())
+    return {tuple(int(v) for v in key): float(mean) for key, mean in zip(unique, means)}
 
 
 def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
@@ -91,7 +90,6 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
             )
             fits.append((m, k, *ours, theirs, (k + 1) / m + 0.5))
 
-    out.mkdir(parents=True, exist_ok=True)
     paths = [
         write_csv(
             out / "fig2_trials.csv",

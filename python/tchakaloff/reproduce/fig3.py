@@ -30,7 +30,15 @@ from pathlib import Path
 import numpy as np
 
 from ..dataset import compress_dataset
-from ._common import one_torch_thread, paper_table, progress, pyplot, save_figure, write_csv
+from ._common import (
+    one_torch_thread,
+    panel_label,
+    paper_table,
+    progress,
+    pyplot,
+    save_figure,
+    write_csv,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -46,10 +54,6 @@ PANELS = [
     ("AdamW", 1e-3, 256, "fig3_adamw_lr0.001_batch256.csv"),
 ]
 PAPER_COLUMNS = {"full": "test_loss_orig", "compressed": "test_loss_cp", "naive": "test_loss_naive"}
-
-
-def _panel_label(name: str, lr: float, batch: int | None) -> str:
-    return f"{name} lr {lr:g}, " + ("full batch" if batch is None else f"batch {batch}")
 
 
 def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
@@ -79,7 +83,7 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
                 "compressed": (res.X, res.y, res.weights),
                 "naive": (task.x[:D_KEPT], task.y[:D_KEPT], np.full(D_KEPT, D / D_KEPT)),
             }
-            optimiser, label = Optimiser(name, lr, batch), _panel_label(name, lr, batch)
+            optimiser, label = Optimiser(name, lr, batch), panel_label(name, lr, batch)
             for data, (x, y, w) in sets.items():
                 start = time.perf_counter()
                 train_loss, test_loss = train(
@@ -90,7 +94,6 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
                     curves.append((label, s, data, epoch, train_loss[epoch], test_loss[epoch]))
 
     final = _final_table(curves, seeds)
-    out.mkdir(parents=True, exist_ok=True)
     paths = [
         write_csv(
             out / "fig3.csv", ["panel", "seed", "data", "epoch", "train_loss", "test_loss"], curves
@@ -119,7 +122,7 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
 def _final_table(curves: list[tuple], seeds: list[int]) -> list[tuple]:
     rows = []
     for name, lr, batch, paper_file in PANELS:
-        label = _panel_label(name, lr, batch)
+        label = panel_label(name, lr, batch)
         paper = paper_table(paper_file)
         finals = {
             data: np.array(
@@ -154,7 +157,7 @@ def _plot(path: Path, curves: list[tuple], seeds: list[int]) -> Path:
     fig, axes = plt.subplots(1, len(PANELS), figsize=(4.2 * len(PANELS), 3.6), sharey=True)
     colours = {"full": "C0", "compressed": "C1", "naive": "C2"}
     for ax, (name, lr, batch, paper_file) in zip(axes, PANELS):
-        label = _panel_label(name, lr, batch)
+        label = panel_label(name, lr, batch)
         paper = paper_table(paper_file)
         for data in DATA:
             runs = np.array(

@@ -188,7 +188,6 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
             )
             log.info("%s: %s", panel, summary[-1])
 
-    out.mkdir(parents=True, exist_ok=True)
     columns = [f"{kind}_loss_{n}" for n in NETS for kind in ("train", "test")]
     paths = [
         write_csv(out / "fig4.csv", ["optimizer", "lr", "epoch", *columns], rows),

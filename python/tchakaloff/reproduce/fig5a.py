@@ -108,7 +108,6 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
     paper_ratio = fits[1][2] / fits[0][2]
     fits.append(("ratio compressed vs d' / full vs d", ratio, paper_ratio))
 
-    out.mkdir(parents=True, exist_ok=True)
     paths = [
         write_csv(
             out / "fig5a.csv",

@@ -122,7 +122,6 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
     fits["paper_ratio"] = fits["paper_alpha_cp"] / fits["paper_alpha_orig"]
     fits["passes"] = bool(fits["ratio"] >= 1.6)
 
-    out.mkdir(parents=True, exist_ok=True)
     header = ["seed", "d", "d_target", "d_kept", "init_test_orig", "final_test_orig"]
     header += ["seconds_orig", "init_test_cp", "final_test_cp", "seconds_cp"]
     paths = [

@@ -49,7 +49,6 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
         ours = np.mean([r[5] for r in rows if r[:2] == (m, d)])
         theirs = paper[m]["least_error"][paper[m]["d"] == d]
         summary.append((m, d, kept_size(m, d), ours, theirs.mean() if len(theirs) else np.nan))
-    out.mkdir(parents=True, exist_ok=True)
     paths = [
         write_csv(out / "polylog_trials.csv", ["m", "d", "kept", "trial", "degree", "error"], rows),
         write_csv(

@@ -53,7 +53,6 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
         published = table["runtime"][(table["m"] == m) & (table["d"] == d)]
         paper_seconds = float(published.mean()) if len(published) else np.nan
         rows.append((partition, m, DEGREE, d, best, paper_seconds, paper_seconds / best))
-    out.mkdir(parents=True, exist_ok=True)
     csv_path = write_csv(
         out / "runtime.csv",
         ["partition", "m", "k", "d", "seconds", "paper_seconds", "speedup"],
