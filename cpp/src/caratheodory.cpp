@@ -54,11 +54,9 @@ Index eliminate(const RowMatrixXd& features, Eigen::VectorXd& weights, const Eig
       for (Index i = 0; i < g; ++i)
         if (w[i] < total * 1e-15) w[i] = 0.0;
       // Gaussian elimination: later directions get a zero at the pivot so it stays at zero.
-      for (Index k = j + 1; k < nullity; ++k) {
-        const double ratio = null(pivot, k) / v[pivot];
-        if (ratio != 0.0) null.col(k) -= ratio * v;
-        null(pivot, k) = 0.0;
-      }
+      const Index rest = nullity - j - 1;
+      null.rightCols(rest).noalias() -= v * (null.row(pivot).tail(rest) / v[pivot]);
+      null.row(pivot).tail(rest).setZero();
     }
   }
   Index kept = 0;
@@ -221,18 +219,11 @@ Reduction reduce(const PointList& input, const MonomialTable& table, const Reduc
                 options.prefer_central ? central_cost(list, offsets, frame, target, table.degree())
                                        : Eigen::VectorXd());
 
+    // No re-fit here: the elimination keeps the moments to rounding, and the one re-fit at
+    // the end (against the input's moments) removes what the levels add up.
     std::vector<Index> survivors;
     for (Index g = 0; g < groups; ++g)
       if (kept[g] > 0) survivors.push_back(g);
-    RowMatrixXd survivor_centroids(static_cast<Index>(survivors.size()), n);
-    Eigen::VectorXd survivor_mass(static_cast<Index>(survivors.size()));
-    for (size_t s = 0; s < survivors.size(); ++s) {
-      survivor_centroids.row(static_cast<Index>(s)) = centroids.row(survivors[s]);
-      survivor_mass[static_cast<Index>(s)] = kept[survivors[s]];
-    }
-    // Rounding in the sums and the elimination would add up over the levels: pull the
-    // survivors back onto the input's moments.
-    refit(survivor_centroids, target, survivor_mass);
 
     // The survivors' points with their rescaled weights, written in parallel: each surviving
     // group fills its own slice, at an offset from a prefix sum of the slice sizes.
@@ -250,7 +241,7 @@ Reduction reduce(const PointList& input, const MonomialTable& table, const Reduc
 #pragma omp parallel for schedule(static) if (slice.back() > kParallelWork)
     for (Index s = 0; s < n_survivors; ++s) {
       const Index g = survivors[static_cast<size_t>(s)];
-      const double scale = survivor_mass[s] / mass[g];
+      const double scale = kept[g] / mass[g];
       auto out = static_cast<size_t>(slice[static_cast<size_t>(s)]);
       for (Index p = offsets[static_cast<size_t>(g)]; p < offsets[static_cast<size_t>(g + 1)]; ++p)
         if (list.weight(p) > 0) {

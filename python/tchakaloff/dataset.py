@@ -118,9 +118,23 @@ def _as_labels(y: ArrayLike, n: int, discrete: bool | None) -> tuple[NDArray[Any
 
 
 def _spread(z: NDArray[np.float64], w: NDArray[np.float64] | None) -> NDArray[np.float64]:
-    """Weighted standard deviation of every column (1 for a constant column)."""
-    centre = np.average(z, axis=0, weights=w)
-    spread = np.sqrt(np.average((z - centre) ** 2, axis=0, weights=w))
+    """Weighted standard deviation of every column (1 for a constant column).
+
+    Summed over blocks of rows with matrix products: numpy's column sums and full-size
+    temporaries took a tenth of the compression's own time at 1e6 rows."""
+    block = 65536
+    ones = np.ones(min(len(z), block))
+    total = len(z) if w is None else w.sum()
+
+    def column_sums(transform):
+        sums = np.zeros(z.shape[1])
+        for start in range(0, len(z), block):
+            rows = transform(z[start : start + block])
+            sums += (ones[: len(rows)] if w is None else w[start : start + block]) @ rows
+        return sums
+
+    centre = column_sums(lambda rows: rows) / total
+    spread = np.sqrt(column_sums(lambda rows: (rows - centre) ** 2) / total)
     spread[~(spread > 0)] = 1.0
     return spread
 
