@@ -34,6 +34,18 @@ def test_cells_partition_and_keep_their_moments():
         assert np.abs(sub - full).max() <= 1e-9 * w[members].sum()
 
 
+@pytest.mark.parametrize("values", [1000, 7])  # few distinct values: ties everywhere
+def test_kd_cells_are_balanced_median_splits(values):
+    """In 1-d the k-d cells are runs of the rows sorted by (value, row): cell ids rise along
+    that order and cell sizes differ by at most one."""
+    x = np.random.default_rng(4).integers(0, values, size=(5003, 1)).astype(float)
+    res = tchakaloff.compress(x, size=303, degree=2)
+    sizes = np.bincount(res.labels)
+    assert len(sizes) == 101 and sizes.max() - sizes.min() <= 1
+    order = np.lexsort((np.arange(len(x)), x[:, 0]))
+    assert np.all(np.diff(res.labels[order]) >= 0)
+
+
 def test_fraction_size_and_small_inputs():
     x = np.random.default_rng(2).uniform(size=(1000, 2))
     assert len(tchakaloff.compress(x, size=0.1, degree=2)) <= 100
