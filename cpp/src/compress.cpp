@@ -40,7 +40,9 @@ Compression reduce_cells(const PointList& list, const Cells& cells, Index degree
     for (Index start = 0; start < n_cells; start += batch) {
       const Index stop = std::min(n_cells, start + batch);
       std::exception_ptr error;
-#pragma omp parallel for schedule(dynamic, 1) if (list.size * table.size() > kParallelWork)
+      // Work: the dense eliminations, about points x N^2 (points x N undercounted greedy's
+      // many small balls, which then ran on one thread).
+#pragma omp parallel for schedule(dynamic, 1) if (list.size * table.size() * table.size() > kParallelWork)
       for (Index c = start; c < stop; ++c) {
         try {
           reduce_cell(c);

@@ -13,10 +13,17 @@ namespace tchakaloff {
 
 namespace {
 
-// Live objects: input rows, weights, and their coordinates in the frame (row-major).
+// Live objects: input rows and weights (sorted by row), and each one's `group` nearest live
+// objects (positions in this list, nearest first) with the squared radius of that ball.
+// The live set only ever shrinks and objects never move, so a neighbour list none of whose
+// members was removed is still exact in the next round: only the others are searched again.
 struct Live {
   std::vector<Index> rows;
   std::vector<double> weights;
+  Index group = 0;                  // neighbours per object (0: none known yet)
+  std::vector<Index> neighbours;    // size() * group
+  std::vector<double> radius;       // size()
+  std::vector<char> stale;          // size(): its neighbour list must be searched again
 
   Index size() const { return static_cast<Index>(rows.size()); }
 };
@@ -30,26 +37,40 @@ std::vector<double> frame_coordinates(const PointList& list, const Frame& frame,
   return z;
 }
 
-// One round: pick disjoint smallest balls of `group` live objects, at most enough of them to
-// remove `excess` objects, and reduce each to N (reduce_cells: the balls are its cells).
-// Returns the new live set.
-Live merge_round(const PointList& list, const Frame& frame, Index degree, const Live& live,
-                 Index group, Index excess, const CompressOptions& cell_options,
-                 double& moment_error) {
+// Fills the neighbour lists of `group` objects that are missing or stale.
+void find_neighbours(const PointList& list, const Frame& frame, Live& live, Index group) {
   const Index n = live.size(), m = list.dim;
+  if (live.group != group) {  // a new ball size: every list is searched
+    live.group = group;
+    live.neighbours.assign(static_cast<size_t>(n * group), 0);
+    live.radius.assign(static_cast<size_t>(n), 0.0);
+    live.stale.assign(static_cast<size_t>(n), 1);
+  }
   const std::vector<double> z = frame_coordinates(list, frame, live.rows);
   const NeighbourTree tree(z.data(), n, m);
-  std::vector<Index> neighbours(static_cast<size_t>(n * group));
-  std::vector<double> radius(static_cast<size_t>(n));
-#pragma omp parallel if (n * group * m > kParallelWork)
+  // A search costs some tens of distance and heap steps per neighbour.
+#pragma omp parallel if (n * group * 16 > kParallelWork)
   {
     std::vector<double> distance2(static_cast<size_t>(group));
 #pragma omp for schedule(static)
     for (Index p = 0; p < n; ++p) {
-      tree.nearest(z.data() + p * m, group, neighbours.data() + p * group, distance2.data());
-      radius[static_cast<size_t>(p)] = distance2.back();
+      if (!live.stale[static_cast<size_t>(p)]) continue;
+      tree.nearest(z.data() + p * m, group, live.neighbours.data() + p * group, distance2.data());
+      live.radius[static_cast<size_t>(p)] = distance2.back();
+      live.stale[static_cast<size_t>(p)] = 0;
     }
   }
+}
+
+// One round: pick disjoint smallest balls of `group` live objects, at most enough of them to
+// remove `excess` objects, and reduce each to N (reduce_cells: the balls are its cells).
+// Returns the new live set, with the neighbour lists that are still exact carried over.
+Live merge_round(const PointList& list, const Frame& frame, Index degree, Live& live,
+                 Index group, Index excess, const CompressOptions& cell_options,
+                 double& moment_error) {
+  const Index n = live.size(), m = list.dim;
+  find_neighbours(list, frame, live, group);
+  const std::vector<double>& radius = live.radius;
   std::vector<Index> order(static_cast<size_t>(n));
   std::iota(order.begin(), order.end(), Index{0});
   std::sort(order.begin(), order.end(), [&](Index a, Index b) {
@@ -66,7 +87,7 @@ Live merge_round(const PointList& list, const Frame& frame, Index degree, const 
   Cells balls{{}, {0}};
   for (const Index p : order) {
     if (static_cast<Index>(balls.offsets.size() - 1) * removes >= excess) break;
-    const Index* members = neighbours.data() + p * group;
+    const Index* members = live.neighbours.data() + p * group;
     if (std::any_of(members, members + group, [&](Index q) { return used[static_cast<size_t>(q)]; }))
       continue;
     for (Index j = 0; j < group; ++j) {
@@ -83,6 +104,7 @@ Live merge_round(const PointList& list, const Frame& frame, Index degree, const 
   const Compression merged = reduce_cells(members, balls, degree, cell_options);
   moment_error = std::max(moment_error, merged.moment_error);
 
+  // The next live set, sorted by row: the unused objects and what the balls kept.
   std::vector<std::pair<Index, double>> next;
   next.reserve(static_cast<size_t>(n));
   for (Index p = 0; p < n; ++p)
@@ -95,6 +117,30 @@ Live merge_round(const PointList& list, const Frame& frame, Index degree, const 
   for (const auto& [row, weight] : next) {
     result.rows.push_back(row);
     result.weights.push_back(weight);
+  }
+
+  // Old position -> new position (-1: removed). Rows keep their order, so the mapped lists
+  // keep their ties in the same order too.
+  std::vector<Index> moved(static_cast<size_t>(n), -1);
+  for (size_t p = 0, q = 0; p < live.rows.size() && q < result.rows.size(); ++p)
+    if (live.rows[p] == result.rows[q]) moved[p] = static_cast<Index>(q++);
+  result.group = group;
+  result.neighbours.resize(static_cast<size_t>(result.size() * group));
+  result.radius.resize(static_cast<size_t>(result.size()));
+  result.stale.assign(static_cast<size_t>(result.size()), 0);
+  for (size_t p = 0; p < live.rows.size(); ++p) {
+    const auto q = static_cast<size_t>(moved[p]);
+    if (moved[p] < 0) continue;
+    result.radius[q] = live.radius[p];
+    const Index* before = live.neighbours.data() + p * static_cast<size_t>(group);
+    Index* after = result.neighbours.data() + q * static_cast<size_t>(group);
+    for (Index j = 0; j < group; ++j) {
+      after[j] = moved[static_cast<size_t>(before[j])];
+      if (after[j] < 0) {
+        result.stale[q] = 1;
+        break;
+      }
+    }
   }
   return result;
 }
@@ -143,7 +189,7 @@ Compression greedy_compress(const PointList& list, const Frame& frame, Index deg
   const std::vector<double> kept = frame_coordinates(list, frame, live.rows);
   const NeighbourTree tree(kept.data(), live.size(), list.dim);
   result.labels.resize(static_cast<size_t>(list.size));
-#pragma omp parallel if (list.size * list.dim > kParallelWork)
+#pragma omp parallel if (list.size * list.dim * 16 > kParallelWork)
   {
     std::vector<double> z(static_cast<size_t>(list.dim));
 #pragma omp for schedule(static)

@@ -61,20 +61,23 @@ Index NeighbourTree::build(Index begin, Index end) {
 void NeighbourTree::search(Index id, const double* query, Index count, Search& state,
                            double box2) const {
   const Node& node = nodes_[static_cast<size_t>(id)];
-  auto& heap = state.heap;
+  auto& best = state.best;
   if (node.left < 0) {
     for (Index p = node.begin; p < node.end; ++p) {
       const double* x = coordinates_.data() + p * dim_;
       double d2 = 0.0;
       for (Index v = 0; v < dim_; ++v) d2 += (x[v] - query[v]) * (x[v] - query[v]);
       const std::pair<double, Index> candidate{d2, order_[static_cast<size_t>(p)]};
-      if (static_cast<Index>(heap.size()) < count) {
-        heap.push_back(candidate);
-        std::push_heap(heap.begin(), heap.end());
-      } else if (candidate < heap.front()) {
-        std::pop_heap(heap.begin(), heap.end());
-        heap.back() = candidate;
-        std::push_heap(heap.begin(), heap.end());
+      const bool full = static_cast<Index>(best.size()) == count;
+      if (full && !(candidate < state.worst())) continue;  // the common case
+      if (state.sorted) {
+        if (full) best.pop_back();
+        best.insert(std::upper_bound(best.begin(), best.end(), candidate), candidate);
+      } else {
+        if (full) std::pop_heap(best.begin(), best.end());
+        else best.emplace_back();
+        best.back() = candidate;
+        std::push_heap(best.begin(), best.end());
       }
     }
     return;
@@ -87,7 +90,7 @@ void NeighbourTree::search(Index id, const double* query, Index count, Search& s
   // <= keeps ties on the boundary, so the answer does not depend on the tree's shape.
   double& along = state.gap2[static_cast<size_t>(node.axis)];
   const double saved = along, far2 = box2 - saved + gap * gap;
-  if (static_cast<Index>(heap.size()) < count || far2 <= heap.front().first) {
+  if (static_cast<Index>(best.size()) < count || far2 <= state.worst().first) {
     along = gap * gap;
     search(far, query, count, state, far2);
     along = saved;
@@ -98,13 +101,14 @@ void NeighbourTree::nearest(const double* query, Index count, Index* out,
                             double* distance2) const {
   if (count < 1 || count > n_) throw std::invalid_argument("neighbour count out of range");
   Search state;
-  state.heap.reserve(static_cast<size_t>(count));
+  state.sorted = count <= 64;
+  state.best.reserve(static_cast<size_t>(count));
   state.gap2.assign(static_cast<size_t>(dim_), 0.0);
   search(0, query, count, state, 0.0);
-  std::sort_heap(state.heap.begin(), state.heap.end());
+  if (!state.sorted) std::sort_heap(state.best.begin(), state.best.end());
   for (Index j = 0; j < count; ++j) {
-    out[j] = state.heap[static_cast<size_t>(j)].second;
-    distance2[j] = state.heap[static_cast<size_t>(j)].first;
+    out[j] = state.best[static_cast<size_t>(j)].second;
+    distance2[j] = state.best[static_cast<size_t>(j)].first;
   }
 }
 

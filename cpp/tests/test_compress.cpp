@@ -35,8 +35,9 @@ std::vector<double> uniform_points(Index n, Index m, unsigned seed, double grid 
 }
 
 void nearest_matches_brute_force() {
-  for (const double grid : {0.0, 0.25}) {
-    const Index n = 2000, m = 3, count = 17;
+  // grid: ties everywhere; count 17 and 300 take the sorted and the heap buffer.
+  for (const auto& [grid, count] : {std::pair<double, Index>{0.0, 17}, {0.25, 17}, {0.0, 300}, {0.25, 300}}) {
+    const Index n = 2000, m = 3;
     const std::vector<double> x = uniform_points(n, m, 1, grid);
     const NeighbourTree tree(x.data(), n, m);
     std::vector<Index> found(count);

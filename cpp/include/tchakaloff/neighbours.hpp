@@ -26,7 +26,11 @@ class NeighbourTree {
     double split = 0.0;
   };
   struct Search {
-    std::vector<std::pair<double, Index>> heap;  // the best `count` so far, worst on top
+    // The best `count` so far: sorted for a few tens (an insertion beats a heap there),
+    // else a heap with the worst on top.
+    std::vector<std::pair<double, Index>> best;
+    bool sorted = true;
+    const std::pair<double, Index>& worst() const { return sorted ? best.back() : best.front(); }
     std::vector<double> gap2;                     // per axis: squared gap to the current box
   };
   Index build(Index begin, Index end);
