@@ -1,6 +1,7 @@
 #include <tchakaloff/partition.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <numeric>
 
@@ -17,42 +18,61 @@ struct Rows {
   Index m;
 
   const double* row(Index p) const { return coords.data() + p * m; }
-  // Strict order along `axis`, ties broken by list position (so a total order: deterministic).
-  bool less(Index a, Index b, Index axis) const {
-    const double xa = row(a)[axis], xb = row(b)[axis];
-    return xa < xb || (xa == xb && order[static_cast<size_t>(a)] < order[static_cast<size_t>(b)]);
-  }
+  // Sort key along an axis: ties broken by list position, so the order is total and the
+  // cells deterministic.
+  struct Key {
+    double x;
+    Index position;
+    bool operator<(const Key& other) const {
+      return x < other.x || (x == other.x && position < other.position);
+    }
+  };
+  Key key(Index p, Index axis) const { return {row(p)[axis], order[static_cast<size_t>(p)]}; }
   void swap(Index a, Index b) {
     std::swap_ranges(coords.data() + a * m, coords.data() + (a + 1) * m, coords.data() + b * m);
     std::swap(order[static_cast<size_t>(a)], order[static_cast<size_t>(b)]);
   }
 };
 
-// Quickselect in place on whole rows (std::nth_element cannot move rows of run-time width):
-// afterwards rows [begin, nth) precede row nth along `axis` and rows (nth, end) follow it.
-void select(Rows& rows, Index axis, Index begin, Index nth, Index end) {
-  while (end - begin > 16) {
-    // Median of three spread positions as the pivot, parked at `begin`.
-    const Index mid = begin + (end - begin) / 2, last = end - 1;
-    if (rows.less(mid, begin, axis)) rows.swap(mid, begin);
-    if (rows.less(last, begin, axis)) rows.swap(last, begin);
-    if (rows.less(last, mid, axis)) rows.swap(last, mid);
-    rows.swap(begin, mid);  // begin: the median; mid: the smallest of the three
-    // Hoare partition around the pivot row (keys are distinct under the total order).
-    Index i = begin, j = end;
-    for (;;) {
-      do ++i; while (i < end && rows.less(i, begin, axis));
-      do --j; while (rows.less(begin, j, axis));
-      if (i >= j) break;
-      rows.swap(i, j);
+// Selection in place on whole rows (std::nth_element cannot move rows of run-time width):
+// afterwards rows [left, k) precede row k along `axis` and rows (k, right] follow it.
+// Floyd and Rivest's algorithm: the pivot is first selected within a window around k (a
+// sample of about n^(2/3) rows), so it lands within a few hundred ranks of k and each pass
+// over the rows discards almost all of them; about 1.5 n comparisons for a median where
+// quickselect makes 3 n or more, and the passes are what costs on large inputs (memory).
+void select(Rows& rows, Index axis, Index left, Index k, Index right) {
+  while (right > left) {
+    if (right - left > 600) {
+      const auto n = static_cast<double>(right - left + 1);
+      const auto i = static_cast<double>(k - left + 1);
+      const double z = std::log(n), s = 0.5 * std::exp(2 * z / 3);
+      const double sd = 0.5 * std::sqrt(z * s * (n - s) / n) * (i < n / 2 ? -1 : i > n / 2 ? 1 : 0);
+      const auto k_ = static_cast<double>(k);
+      select(rows, axis, std::max(left, static_cast<Index>(k_ - i * s / n + sd)), k,
+             std::min(right, static_cast<Index>(k_ + (n - i) * s / n + sd)));
     }
-    rows.swap(begin, j);  // the pivot lands at j, its place in sorted order
-    if (j == nth) return;
-    if (nth < j) end = j;
-    else begin = j + 1;
+    // Partition around the row at k (Hoare's scheme with sentinels at both ends).
+    const Rows::Key t = rows.key(k, axis);
+    Index i = left, j = right;
+    rows.swap(left, k);
+    if (t < rows.key(right, axis)) rows.swap(right, left);
+    while (i < j) {
+      rows.swap(i, j);
+      ++i;
+      --j;
+      while (rows.key(i, axis) < t) ++i;
+      while (t < rows.key(j, axis)) --j;
+    }
+    if (rows.order[static_cast<size_t>(left)] == t.position) {
+      rows.swap(left, j);
+    } else {
+      ++j;
+      rows.swap(j, right);
+    }
+    // The pivot is now at j, its place in sorted order.
+    if (j <= k) left = j + 1;
+    if (k <= j) right = j - 1;
   }
-  for (Index i = begin + 1; i < end; ++i)  // insertion sort of the last few
-    for (Index j = i; j > begin && rows.less(j, j - 1, axis); --j) rows.swap(j, j - 1);
 }
 
 void split(Rows& rows, const Frame& frame, std::vector<Index>& offsets, Index begin, Index end,
@@ -73,7 +93,7 @@ void split(Rows& rows, const Frame& frame, std::vector<Index>& offsets, Index be
 
   const Index left_cells = n_cells / 2;
   const Index middle = begin + (end - begin) * left_cells / n_cells;
-  select(rows, axis, begin, middle, end);
+  select(rows, axis, begin, middle, end - 1);
   offsets[static_cast<size_t>(first_cell + left_cells)] = middle;
   // Halves are independent: run the large ones as tasks.
 #pragma omp task default(shared) if (end - begin > 100000)
