@@ -107,17 +107,18 @@ def test_greedy_keeps_the_global_moments_and_labels_nearest_kept():
 
 
 def test_greedy_is_more_accurate_than_kd():
-    """Fig. 2 function at m = 3, k = 2: many small merges beat one-shot cells."""
+    """Fig. 2 function at m = 2, k = 3: many small merges beat one-shot cells (2-5x over
+    6 trials; at m = 3, k = 2 the gain, 1.4-2x, is within the spread of 6 trials)."""
     rng = np.random.default_rng(10)
     errors = {"kd": [], "greedy": []}
     for _ in range(6):
-        w = rng.uniform(-1, 1, size=(20000, 3))
-        x = rng.uniform(-1, 1, size=(10, 3))
+        w = rng.uniform(-1, 1, size=(20000, 2))
+        x = rng.uniform(-1, 1, size=(10, 2))
         values = (1 / (1 + np.exp(-w @ x.T))).mean(axis=1)
         for partition, found in errors.items():
-            res = tchakaloff.compress(w, size=2000, degree=2, partition=partition)
+            res = tchakaloff.compress(w, size=2000, degree=3, partition=partition)
             found.append(abs(values.mean() - res.weights @ values[res.indices] / len(w)))
-    assert np.mean(errors["greedy"]) < 0.7 * np.mean(errors["kd"])
+    assert np.mean(errors["greedy"]) < 0.6 * np.mean(errors["kd"])
 
 
 @pytest.mark.parametrize("partition", ["kd", "greedy"])

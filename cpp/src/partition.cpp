@@ -122,6 +122,19 @@ Cells kd_cells(const PointList& list, const Frame& frame, Index n_cells) {
 #pragma omp parallel if (list.size > kParallelWork)
 #pragma omp single
   split(rows, frame, cells.offsets, 0, list.size, 0, n_cells);
+
+  // Each cell lists its objects in input order, so that what a cell's reduction keeps depends
+  // on the cells alone, not on where the selection happened to leave its rows.
+  std::vector<double>().swap(rows.coords);
+  std::vector<Index> cell_of(static_cast<size_t>(list.size));
+#pragma omp parallel for schedule(static) if (list.size > kParallelWork)
+  for (Index c = 0; c < n_cells; ++c)
+    for (Index p = cells.offsets[static_cast<size_t>(c)]; p < cells.offsets[static_cast<size_t>(c + 1)];
+         ++p)
+      cell_of[static_cast<size_t>(rows.order[static_cast<size_t>(p)])] = c;
+  std::vector<Index> fill(cells.offsets.begin(), cells.offsets.end() - 1);
+  for (Index p = 0; p < list.size; ++p)
+    rows.order[static_cast<size_t>(fill[static_cast<size_t>(cell_of[static_cast<size_t>(p)])]++)] = p;
   cells.order = std::move(rows.order);
   return cells;
 }

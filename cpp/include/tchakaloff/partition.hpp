@@ -16,7 +16,8 @@ struct Cells {
 
 // Exactly `cells` balanced k-d cells (sizes differ by at most one): split at the median of the
 // coordinate with the widest spread in `frame` units, in proportion to the number of cells on
-// each side, until every part is one cell. Deterministic (ties broken by position).
+// each side, until every part is one cell. Deterministic (ties broken by position); each
+// cell lists its objects in input order.
 Cells kd_cells(const PointList& list, const Frame& frame, Index cells);
 
 }  // namespace tchakaloff
