@@ -37,7 +37,7 @@ std::vector<double> frame_coordinates(const PointList& list, const Frame& frame,
   return z;
 }
 
-// Fills the neighbour lists of `group` objects that are missing or stale.
+// Searches the `group` nearest live objects of every object whose list is missing or stale.
 void find_neighbours(const PointList& list, const Frame& frame, Live& live, Index group) {
   const Index n = live.size(), m = list.dim;
   if (live.group != group) {  // a new ball size: every list is searched

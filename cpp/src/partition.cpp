@@ -43,13 +43,13 @@ struct Rows {
 void select(Rows& rows, Index axis, Index left, Index k, Index right) {
   while (right > left) {
     if (right - left > 600) {
-      const auto n = static_cast<double>(right - left + 1);
-      const auto i = static_cast<double>(k - left + 1);
+      // Window of s rows around k, shifted by sd towards the nearer end (their formulas).
+      const auto n = static_cast<double>(right - left + 1), i = static_cast<double>(k - left + 1);
       const double z = std::log(n), s = 0.5 * std::exp(2 * z / 3);
       const double sd = 0.5 * std::sqrt(z * s * (n - s) / n) * (i < n / 2 ? -1 : i > n / 2 ? 1 : 0);
-      const auto k_ = static_cast<double>(k);
-      select(rows, axis, std::max(left, static_cast<Index>(k_ - i * s / n + sd)), k,
-             std::min(right, static_cast<Index>(k_ + (n - i) * s / n + sd)));
+      const auto at = static_cast<double>(k);
+      select(rows, axis, std::max(left, static_cast<Index>(at - i * s / n + sd)), k,
+             std::min(right, static_cast<Index>(at + (n - i) * s / n + sd)));
     }
     // Partition around the row at k (Hoare's scheme with sentinels at both ends).
     const Rows::Key t = rows.key(k, axis);
@@ -126,15 +126,15 @@ Cells kd_cells(const PointList& list, const Frame& frame, Index n_cells) {
   // Each cell lists its objects in input order, so that what a cell's reduction keeps depends
   // on the cells alone, not on where the selection happened to leave its rows.
   std::vector<double>().swap(rows.coords);
+  const Index* offsets = cells.offsets.data();
+  Index* order = rows.order.data();
   std::vector<Index> cell_of(static_cast<size_t>(list.size));
 #pragma omp parallel for schedule(static) if (list.size > kParallelWork)
   for (Index c = 0; c < n_cells; ++c)
-    for (Index p = cells.offsets[static_cast<size_t>(c)]; p < cells.offsets[static_cast<size_t>(c + 1)];
-         ++p)
-      cell_of[static_cast<size_t>(rows.order[static_cast<size_t>(p)])] = c;
-  std::vector<Index> fill(cells.offsets.begin(), cells.offsets.end() - 1);
-  for (Index p = 0; p < list.size; ++p)
-    rows.order[static_cast<size_t>(fill[static_cast<size_t>(cell_of[static_cast<size_t>(p)])]++)] = p;
+    for (Index p = offsets[c]; p < offsets[c + 1]; ++p) cell_of[static_cast<size_t>(order[p])] = c;
+  std::vector<Index> fill(cells.offsets.begin(), cells.offsets.end() - 1);  // next slot per cell
+  for (size_t p = 0; p < cell_of.size(); ++p)
+    order[fill[static_cast<size_t>(cell_of[p])]++] = static_cast<Index>(p);
   cells.order = std::move(rows.order);
   return cells;
 }
