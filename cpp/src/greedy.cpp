@@ -46,6 +46,7 @@ void find_neighbours(const PointList& list, const Frame& frame, Live& live, Inde
     live.radius.assign(static_cast<size_t>(n), 0.0);
     live.stale.assign(static_cast<size_t>(n), 1);
   }
+  if (std::none_of(live.stale.begin(), live.stale.end(), [](char s) { return s != 0; })) return;
   const std::vector<double> z = frame_coordinates(list, frame, live.rows);
   const NeighbourTree tree(z.data(), n, m);
   // A search costs some tens of distance and heap steps per neighbour.

@@ -4,7 +4,7 @@ replace; a naive subset of 1e3 rows does not.
 Teacher-student task (see ``_training``): width 50, label noise 3, d = 1e4 training rows
 (x1, x2, y), so m = 3; compressed to d' = 1e3 with k = 5 (N = 56) by
 :func:`tchakaloff.compress_dataset` with ``partition="greedy"``, the paper's scheme (over 5
-seeds its full-batch AdamW panel, the most sensitive one, ends 1.08 times the full-data
+seeds its full-batch AdamW panel, the most sensitive one, ends 1.06 times the full-data
 loss). The naive subset is the first 1e3 rows
 (the rows are i.i.d., so this is a uniform random subset), each weighted d / d'. One student
 initialisation is shared by the three runs of a panel. 400 epochs, cosine schedule; panels:
