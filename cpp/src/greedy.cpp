@@ -8,24 +8,38 @@
 
 #include <algorithm>
 #include <numeric>
+#include <optional>
+#include <queue>
 
 namespace tchakaloff {
 
 namespace {
 
-// Live objects: input rows and weights (sorted by row), and each one's `group` nearest live
-// objects (positions in this list, nearest first) with the squared radius of that ball.
-// The live set only ever shrinks and objects never move, so a neighbour list none of whose
-// members was removed is still exact in the next round: only the others are searched again.
+// Live objects: input rows and weights (sorted by row), and for each one its nearest live
+// objects (positions in this list, nearest first, ties by position) with their squared
+// distances. A search lists `width` = group + spare of them; the live set only ever shrinks
+// and objects never move, so while at least `group` listed objects are alive, the first
+// `group` of them are still exactly the nearest: a list is searched again only after more
+// than `spare` of its objects were removed.
 struct Live {
   std::vector<Index> rows;
   std::vector<double> weights;
-  Index group = 0;                  // neighbours per object (0: none known yet)
-  std::vector<Index> neighbours;    // size() * group
-  std::vector<double> radius;       // size()
-  std::vector<char> stale;          // size(): its neighbour list must be searched again
+  Index group = 0;                  // objects per ball (0: nothing searched yet)
+  Index width = 0;                  // listed per object
+  std::vector<Index> neighbours;    // size() * width, the first `alive` of them live
+  std::vector<double> distance2;    // size() * width
+  std::vector<Index> alive;         // size()
+  std::vector<double> reach;        // size(): the farthest listed distance of the last search
+  // size(): the ball's squared radius if the list is exact, else a lower bound of it (the
+  // reach: everything not listed was at least that far).
+  std::vector<double> radius;
+  // A tree over the live objects of an earlier round, with each of its points' position in
+  // this list (-1: removed since); rebuilt once half of its points are gone.
+  std::optional<NeighbourTree> tree;
+  std::vector<Index> tree_position;
 
   Index size() const { return static_cast<Index>(rows.size()); }
+  bool exact(Index p) const { return alive[static_cast<size_t>(p)] >= group; }
 };
 
 std::vector<double> frame_coordinates(const PointList& list, const Frame& frame,
@@ -37,28 +51,32 @@ std::vector<double> frame_coordinates(const PointList& list, const Frame& frame,
   return z;
 }
 
-// Searches the `group` nearest live objects of every object whose list is missing or stale.
-void find_neighbours(const PointList& list, const Frame& frame, Live& live, Index group) {
-  const Index n = live.size(), m = list.dim;
-  if (live.group != group) {  // a new ball size: every list is searched
-    live.group = group;
-    live.neighbours.assign(static_cast<size_t>(n * group), 0);
-    live.radius.assign(static_cast<size_t>(n), 0.0);
-    live.stale.assign(static_cast<size_t>(n), 1);
+// Searches the lists of the given objects, in parallel.
+void search_neighbours(const PointList& list, const Frame& frame, Live& live,
+                       const std::vector<Index>& objects) {
+  if (objects.empty()) return;
+  const Index m = list.dim, width = live.width;
+  if (!live.tree || 2 * live.size() < live.tree->size()) {
+    const std::vector<double> z = frame_coordinates(list, frame, live.rows);
+    live.tree.emplace(z.data(), live.size(), m);
+    live.tree_position.resize(static_cast<size_t>(live.size()));
+    std::iota(live.tree_position.begin(), live.tree_position.end(), Index{0});
   }
-  if (std::none_of(live.stale.begin(), live.stale.end(), [](char s) { return s != 0; })) return;
-  const std::vector<double> z = frame_coordinates(list, frame, live.rows);
-  const NeighbourTree tree(z.data(), n, m);
-  // A search costs some tens of distance and heap steps per neighbour.
-#pragma omp parallel if (n * group * 16 > kParallelWork)
+  const auto count = static_cast<Index>(objects.size());
+  // A search costs about a hundred cycles per listed neighbour.
+#pragma omp parallel if (count * width * 128 > kParallelWork)
   {
-    std::vector<double> distance2(static_cast<size_t>(group));
+    std::vector<double> z(static_cast<size_t>(m));
 #pragma omp for schedule(static)
-    for (Index p = 0; p < n; ++p) {
-      if (!live.stale[static_cast<size_t>(p)]) continue;
-      tree.nearest(z.data() + p * m, group, live.neighbours.data() + p * group, distance2.data());
-      live.radius[static_cast<size_t>(p)] = distance2.back();
-      live.stale[static_cast<size_t>(p)] = 0;
+    for (Index i = 0; i < count; ++i) {
+      const auto p = static_cast<size_t>(objects[static_cast<size_t>(i)]);
+      double* distance2 = live.distance2.data() + p * width;
+      frame.apply(list.points + live.rows[p] * m, z.data());
+      live.tree->nearest(z.data(), width, live.neighbours.data() + p * width, distance2,
+                         live.tree_position.data());
+      live.alive[p] = width;
+      live.reach[p] = distance2[width - 1];
+      live.radius[p] = distance2[live.group - 1];
     }
   }
 }
@@ -70,14 +88,25 @@ Live merge_round(const PointList& list, const Frame& frame, Index degree, Live& 
                  Index group, Index excess, const CompressOptions& cell_options,
                  double& moment_error) {
   const Index n = live.size(), m = list.dim;
-  find_neighbours(list, frame, live, group);
-  const std::vector<double>& radius = live.radius;
-  std::vector<Index> order(static_cast<size_t>(n));
-  std::iota(order.begin(), order.end(), Index{0});
-  std::sort(order.begin(), order.end(), [&](Index a, Index b) {
-    return radius[static_cast<size_t>(a)] < radius[static_cast<size_t>(b)] ||
-           (radius[static_cast<size_t>(a)] == radius[static_cast<size_t>(b)] && a < b);
-  });
+  if (live.group != group) {  // a new ball size: every list is searched
+    live.group = group;
+    live.width = std::min(n, 2 * group);
+    live.neighbours.assign(static_cast<size_t>(n * live.width), 0);
+    live.distance2.assign(static_cast<size_t>(n * live.width), 0.0);
+    live.alive.assign(static_cast<size_t>(n), 0);
+    live.reach.assign(static_cast<size_t>(n), 0.0);
+    live.radius.assign(static_cast<size_t>(n), 0.0);
+  }
+  // Balls are taken smallest first, ties by position. Searched lazily: removals only ever
+  // grow a ball, so a stale radius is a lower bound, and a ball whose radius is exact and
+  // not above any other bound is the smallest. Stale lists are searched when their turn
+  // comes (a batch at a time, in parallel), and never for objects a ball already took.
+  using Key = std::pair<double, Index>;
+  std::vector<Key> order(static_cast<size_t>(n));
+  for (Index p = 0; p < n; ++p) order[static_cast<size_t>(p)] = {live.radius[static_cast<size_t>(p)], p};
+  std::sort(order.begin(), order.end());
+  std::priority_queue<Key, std::vector<Key>, std::greater<>> exact;  // searched, not yet taken
+  constexpr size_t kBatch = 256;
 
   // Disjoint groups, smallest first (sequential: each choice blocks its members). Their
   // members, ball after ball, make the list that reduce_cells reduces cell by cell.
@@ -86,9 +115,28 @@ Live merge_round(const PointList& list, const Frame& frame, Index degree, Live& 
   std::vector<Index> rows;
   std::vector<double> weights;
   Cells balls{{}, {0}};
-  for (const Index p : order) {
-    if (static_cast<Index>(balls.offsets.size() - 1) * removes >= excess) break;
-    const Index* members = live.neighbours.data() + p * group;
+  size_t cursor = 0;
+  while (static_cast<Index>(balls.offsets.size() - 1) * removes < excess) {
+    if (cursor < order.size() && (exact.empty() || order[cursor] < exact.top())) {
+      // The smallest bound is not exact yet: search the cursor batch, then take them in order.
+      std::vector<Index> stale;
+      const size_t first = cursor;
+      for (const size_t stop = std::min(order.size(), cursor + kBatch); cursor < stop; ++cursor) {
+        const Index p = order[cursor].second;
+        if (used[static_cast<size_t>(p)]) continue;  // its own ball holds a taken object
+        if (!live.exact(p)) stale.push_back(p);
+      }
+      search_neighbours(list, frame, live, stale);
+      for (size_t i = first; i < cursor; ++i) {
+        const Index p = order[i].second;
+        if (!used[static_cast<size_t>(p)]) exact.emplace(live.radius[static_cast<size_t>(p)], p);
+      }
+      continue;
+    }
+    if (exact.empty()) break;
+    const Index p = exact.top().second;
+    exact.pop();
+    const Index* members = live.neighbours.data() + p * live.width;
     if (std::any_of(members, members + group, [&](Index q) { return used[static_cast<size_t>(q)]; }))
       continue;
     for (Index j = 0; j < group; ++j) {
@@ -125,23 +173,38 @@ Live merge_round(const PointList& list, const Frame& frame, Index degree, Live& 
   std::vector<Index> moved(static_cast<size_t>(n), -1);
   for (size_t p = 0, q = 0; p < live.rows.size() && q < result.rows.size(); ++p)
     if (live.rows[p] == result.rows[q]) moved[p] = static_cast<Index>(q++);
+  result.tree = std::move(live.tree);
+  result.tree_position = std::move(live.tree_position);
+  for (Index& position : result.tree_position)
+    if (position >= 0) position = moved[static_cast<size_t>(position)];
+
+  // Lists keep their live objects, in order; the ball stays exact while `group` remain.
+  const Index width = live.width;
   result.group = group;
-  result.neighbours.resize(static_cast<size_t>(result.size() * group));
+  result.width = std::min(result.size(), width);
+  result.neighbours.resize(static_cast<size_t>(result.size() * result.width));
+  result.distance2.resize(result.neighbours.size());
+  result.alive.assign(static_cast<size_t>(result.size()), 0);
+  result.reach.resize(static_cast<size_t>(result.size()));
   result.radius.resize(static_cast<size_t>(result.size()));
-  result.stale.assign(static_cast<size_t>(result.size()), 0);
   for (size_t p = 0; p < live.rows.size(); ++p) {
-    const auto q = static_cast<size_t>(moved[p]);
     if (moved[p] < 0) continue;
-    result.radius[q] = live.radius[p];
-    const Index* before = live.neighbours.data() + p * static_cast<size_t>(group);
-    Index* after = result.neighbours.data() + q * static_cast<size_t>(group);
-    for (Index j = 0; j < group; ++j) {
-      after[j] = moved[static_cast<size_t>(before[j])];
-      if (after[j] < 0) {
-        result.stale[q] = 1;
-        break;
+    const auto q = static_cast<size_t>(moved[p]);
+    const Index* before = live.neighbours.data() + p * width;
+    const double* before2 = live.distance2.data() + p * width;
+    Index* after = result.neighbours.data() + q * result.width;
+    double* after2 = result.distance2.data() + q * result.width;
+    Index alive = 0;
+    for (Index j = 0; j < live.alive[p] && alive < result.width; ++j)
+      if (moved[static_cast<size_t>(before[j])] >= 0) {
+        after[alive] = moved[static_cast<size_t>(before[j])];
+        after2[alive++] = before2[j];
       }
-    }
+    result.alive[q] = alive;
+    // A list cut to a narrower width no longer holds everything nearer than its reach.
+    result.reach[q] = alive == result.width && result.width < width ? after2[alive - 1]
+                                                                    : live.reach[p];
+    result.radius[q] = alive >= group ? after2[group - 1] : live.reach[p];
   }
   return result;
 }

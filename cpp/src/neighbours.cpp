@@ -8,14 +8,15 @@ namespace tchakaloff {
 
 namespace {
 constexpr Index kLeafSize = 16;
+constexpr Index kBruteForce = 8;  // scan every point when asked for more than 1 / 8 of them
 }
 
 NeighbourTree::NeighbourTree(const double* points, Index n, Index dim)
-    : points_(points), n_(n), dim_(dim), order_(static_cast<size_t>(n)) {
+    : n_(n), dim_(dim), order_(static_cast<size_t>(n)) {
   if (n < 1 || dim < 1) throw std::invalid_argument("a neighbour tree needs points");
   std::iota(order_.begin(), order_.end(), Index{0});
   nodes_.reserve(static_cast<size_t>(2 * (n / kLeafSize + 1)));
-  build(0, n);
+  build(points, 0, n);
   // Leaves scan their points in tree order: a copy in that order keeps each scan contiguous.
   coordinates_.resize(static_cast<size_t>(n * dim));
   for (Index p = 0; p < n; ++p)
@@ -23,16 +24,16 @@ NeighbourTree::NeighbourTree(const double* points, Index n, Index dim)
                 coordinates_.begin() + p * dim);
 }
 
-Index NeighbourTree::build(Index begin, Index end) {
+Index NeighbourTree::build(const double* points, Index begin, Index end) {
   const Index id = static_cast<Index>(nodes_.size());
   nodes_.push_back(Node{begin, end});
   if (end - begin <= kLeafSize) return id;
   Index axis = 0;
   double widest = -1.0;
   for (Index v = 0; v < dim_; ++v) {
-    double lo = points_[order_[static_cast<size_t>(begin)] * dim_ + v], hi = lo;
+    double lo = points[order_[static_cast<size_t>(begin)] * dim_ + v], hi = lo;
     for (Index p = begin + 1; p < end; ++p) {
-      const double x = points_[order_[static_cast<size_t>(p)] * dim_ + v];
+      const double x = points[order_[static_cast<size_t>(p)] * dim_ + v];
       lo = std::min(lo, x);
       hi = std::max(hi, x);
     }
@@ -44,12 +45,12 @@ Index NeighbourTree::build(Index begin, Index end) {
   const Index middle = begin + (end - begin) / 2;
   std::nth_element(order_.begin() + begin, order_.begin() + middle, order_.begin() + end,
                    [&](Index a, Index b) {
-                     const double xa = points_[a * dim_ + axis], xb = points_[b * dim_ + axis];
+                     const double xa = points[a * dim_ + axis], xb = points[b * dim_ + axis];
                      return xa < xb || (xa == xb && a < b);
                    });
-  const double split = points_[order_[static_cast<size_t>(middle)] * dim_ + axis];
-  const Index left = build(begin, middle);
-  const Index right = build(middle, end);
+  const double split = points[order_[static_cast<size_t>(middle)] * dim_ + axis];
+  const Index left = build(points, begin, middle);
+  const Index right = build(points, middle, end);
   Node& node = nodes_[static_cast<size_t>(id)];
   node.left = left;
   node.right = right;
@@ -67,9 +68,12 @@ void NeighbourTree::search(Index id, const double* query, Index count, Search& s
       const double* x = coordinates_.data() + p * dim_;
       double d2 = 0.0;
       for (Index v = 0; v < dim_; ++v) d2 += (x[v] - query[v]) * (x[v] - query[v]);
-      const std::pair<double, Index> candidate{d2, order_[static_cast<size_t>(p)]};
+      if (d2 > state.bound) continue;  // the common case, decided on the distance alone
+      Index id = order_[static_cast<size_t>(p)];
+      if (state.position && (id = state.position[id]) < 0) continue;
+      const std::pair<double, Index> candidate{d2, id};
       const bool full = static_cast<Index>(best.size()) == count;
-      if (full && !(candidate < state.worst())) continue;  // the common case
+      if (full && !(candidate < state.worst())) continue;  // a tie, lost on the index
       if (state.sorted) {
         if (full) best.pop_back();
         best.insert(std::upper_bound(best.begin(), best.end(), candidate), candidate);
@@ -79,6 +83,7 @@ void NeighbourTree::search(Index id, const double* query, Index count, Search& s
         best.back() = candidate;
         std::push_heap(best.begin(), best.end());
       }
+      if (static_cast<Index>(best.size()) == count) state.bound = state.worst().first;
     }
     return;
   }
@@ -90,21 +95,47 @@ void NeighbourTree::search(Index id, const double* query, Index count, Search& s
   // <= keeps ties on the boundary, so the answer does not depend on the tree's shape.
   double& along = state.gap2[static_cast<size_t>(node.axis)];
   const double saved = along, far2 = box2 - saved + gap * gap;
-  if (static_cast<Index>(best.size()) < count || far2 <= state.worst().first) {
+  if (far2 <= state.bound) {
     along = gap * gap;
     search(far, query, count, state, far2);
     along = saved;
   }
 }
 
-void NeighbourTree::nearest(const double* query, Index count, Index* out,
-                            double* distance2) const {
+void NeighbourTree::nearest(const double* query, Index count, Index* out, double* distance2,
+                            const Index* position) const {
   if (count < 1 || count > n_) throw std::invalid_argument("neighbour count out of range");
+  if (count * kBruteForce > n_) {
+    // A ball holding a large share of the points: the tree would visit most leaves anyway,
+    // and a heap of that size costs more than selecting among all distances at once.
+    std::vector<std::pair<double, Index>> all;
+    all.reserve(static_cast<size_t>(n_));
+    for (Index p = 0; p < n_; ++p) {
+      Index id = order_[static_cast<size_t>(p)];
+      if (position && (id = position[id]) < 0) continue;
+      const double* x = coordinates_.data() + p * dim_;
+      double d2 = 0.0;
+      for (Index v = 0; v < dim_; ++v) d2 += (x[v] - query[v]) * (x[v] - query[v]);
+      all.emplace_back(d2, id);
+    }
+    if (static_cast<Index>(all.size()) < count)
+      throw std::invalid_argument("neighbour count out of range");
+    std::nth_element(all.begin(), all.begin() + (count - 1), all.end());
+    std::sort(all.begin(), all.begin() + (count - 1));
+    for (Index j = 0; j < count; ++j) {
+      out[j] = all[static_cast<size_t>(j)].second;
+      distance2[j] = all[static_cast<size_t>(j)].first;
+    }
+    return;
+  }
   Search state;
   state.sorted = count <= 64;
   state.best.reserve(static_cast<size_t>(count));
   state.gap2.assign(static_cast<size_t>(dim_), 0.0);
+  state.position = position;
   search(0, query, count, state, 0.0);
+  if (static_cast<Index>(state.best.size()) < count)
+    throw std::invalid_argument("neighbour count out of range");
   if (!state.sorted) std::sort_heap(state.best.begin(), state.best.end());
   for (Index j = 0; j < count; ++j) {
     out[j] = state.best[static_cast<size_t>(j)].second;

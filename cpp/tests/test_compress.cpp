@@ -35,28 +35,37 @@ std::vector<double> uniform_points(Index n, Index m, unsigned seed, double grid 
 }
 
 void nearest_matches_brute_force() {
-  // grid: ties everywhere; count 17 and 300 take the sorted and the heap buffer.
-  for (const auto& [grid, count] : {std::pair<double, Index>{0.0, 17}, {0.25, 17}, {0.0, 300}, {0.25, 300}}) {
-    const Index n = 2000, m = 3;
-    const std::vector<double> x = uniform_points(n, m, 1, grid);
-    const NeighbourTree tree(x.data(), n, m);
-    std::vector<Index> found(count);
-    std::vector<double> distance2(count);
-    for (Index p = 0; p < n; p += 37) {
-      std::vector<std::pair<double, Index>> all;
-      for (Index q = 0; q < n; ++q) {
-        double d2 = 0;
-        for (Index v = 0; v < m; ++v) d2 += (x[q * m + v] - x[p * m + v]) * (x[q * m + v] - x[p * m + v]);
-        all.emplace_back(d2, q);
+  // grid: ties everywhere; count 17, 120 and 300 take the sorted buffer, the heap and the
+  // scan of all points; `removed` skips every third point through the position map.
+  for (const double grid : {0.0, 0.25})
+    for (const Index count : {17, 120, 300})
+      for (const bool removed : {false, true}) {
+        const Index n = 2000, m = 3;
+        const std::vector<double> x = uniform_points(n, m, 1, grid);
+        const NeighbourTree tree(x.data(), n, m);
+        std::vector<Index> position(static_cast<size_t>(n));
+        for (Index q = 0, alive = 0; q < n; ++q)
+          position[static_cast<size_t>(q)] = removed && q % 3 == 0 ? -1 : alive++;
+        std::vector<Index> found(static_cast<size_t>(count));
+        std::vector<double> distance2(static_cast<size_t>(count));
+        for (Index p = 0; p < n; p += 37) {
+          std::vector<std::pair<double, Index>> all;
+          for (Index q = 0; q < n; ++q) {
+            if (position[static_cast<size_t>(q)] < 0) continue;
+            double d2 = 0;
+            for (Index v = 0; v < m; ++v)
+              d2 += (x[q * m + v] - x[p * m + v]) * (x[q * m + v] - x[p * m + v]);
+            all.emplace_back(d2, position[static_cast<size_t>(q)]);
+          }
+          std::sort(all.begin(), all.end());
+          tree.nearest(x.data() + p * m, count, found.data(), distance2.data(),
+                       removed ? position.data() : nullptr);
+          for (Index j = 0; j < count; ++j) {
+            CHECK(found[static_cast<size_t>(j)] == all[static_cast<size_t>(j)].second);
+            CHECK(distance2[static_cast<size_t>(j)] == all[static_cast<size_t>(j)].first);
+          }
+        }
       }
-      std::sort(all.begin(), all.end());
-      tree.nearest(x.data() + p * m, count, found.data(), distance2.data());
-      for (Index j = 0; j < count; ++j) {
-        CHECK(found[j] == all[static_cast<size_t>(j)].second);
-        CHECK(distance2[j] == all[static_cast<size_t>(j)].first);
-      }
-    }
-  }
 }
 
 double moment(const std::vector<double>& x, Index m, const std::vector<Index>& rows,

@@ -5,18 +5,24 @@
 
 #include <tchakaloff/types.hpp>
 
+#include <limits>
 #include <vector>
 
 namespace tchakaloff {
 
 class NeighbourTree {
  public:
-  // `points`: n rows of `dim` coordinates, row-major; the tree keeps a reference, not a copy.
+  // `points`: n rows of `dim` coordinates, row-major (copied).
   NeighbourTree(const double* points, Index n, Index dim);
 
-  // The `count` points nearest to `query` (count <= n), nearest first, ties by index: their
-  // indices into `out` and squared distances into `distance2`.
-  void nearest(const double* query, Index count, Index* out, double* distance2) const;
+  // The `count` points nearest to `query`, nearest first, ties by index: their indices into
+  // `out` and squared distances into `distance2`. With `position`, point i is reported as
+  // position[i] and skipped where that is negative (points removed since the tree was
+  // built; positions must keep the points' order, and count <= the points not skipped).
+  void nearest(const double* query, Index count, Index* out, double* distance2,
+               const Index* position = nullptr) const;
+
+  Index size() const { return n_; }
 
  private:
   struct Node {
@@ -31,12 +37,13 @@ class NeighbourTree {
     std::vector<std::pair<double, Index>> best;
     bool sorted = true;
     const std::pair<double, Index>& worst() const { return sorted ? best.back() : best.front(); }
+    double bound = std::numeric_limits<double>::infinity();  // worst distance once full
     std::vector<double> gap2;                     // per axis: squared gap to the current box
+    const Index* position = nullptr;
   };
-  Index build(Index begin, Index end);
+  Index build(const double* points, Index begin, Index end);
   void search(Index node, const double* query, Index count, Search& state, double box2) const;
 
-  const double* points_;
   Index n_, dim_;
   std::vector<Index> order_;          // tree order -> input row
   std::vector<double> coordinates_;   // the points in tree order
