@@ -187,24 +187,25 @@ Live merge_round(const PointList& list, const Frame& frame, Index degree, Live& 
   result.alive.assign(static_cast<size_t>(result.size()), 0);
   result.reach.resize(static_cast<size_t>(result.size()));
   result.radius.resize(static_cast<size_t>(result.size()));
-  for (size_t p = 0; p < live.rows.size(); ++p) {
-    if (moved[p] < 0) continue;
-    const auto q = static_cast<size_t>(moved[p]);
+#pragma omp parallel for schedule(static) if (n * width > kParallelWork)
+  for (Index p = 0; p < n; ++p) {
+    if (moved[static_cast<size_t>(p)] < 0) continue;
+    const auto q = static_cast<size_t>(moved[static_cast<size_t>(p)]);
     const Index* before = live.neighbours.data() + p * width;
     const double* before2 = live.distance2.data() + p * width;
     Index* after = result.neighbours.data() + q * result.width;
     double* after2 = result.distance2.data() + q * result.width;
     Index alive = 0;
-    for (Index j = 0; j < live.alive[p] && alive < result.width; ++j)
+    for (Index j = 0; j < live.alive[static_cast<size_t>(p)] && alive < result.width; ++j)
       if (moved[static_cast<size_t>(before[j])] >= 0) {
         after[alive] = moved[static_cast<size_t>(before[j])];
         after2[alive++] = before2[j];
       }
     result.alive[q] = alive;
     // A list cut to a narrower width no longer holds everything nearer than its reach.
-    result.reach[q] = alive == result.width && result.width < width ? after2[alive - 1]
-                                                                    : live.reach[p];
-    result.radius[q] = alive >= group ? after2[group - 1] : live.reach[p];
+    const double reach = live.reach[static_cast<size_t>(p)];
+    result.reach[q] = alive == result.width && result.width < width ? after2[alive - 1] : reach;
+    result.radius[q] = alive >= group ? after2[group - 1] : reach;
   }
   return result;
 }
