@@ -105,7 +105,7 @@ Live merge_round(const PointList& list, const Frame& frame, Index degree, Live& 
   std::vector<Key> order(static_cast<size_t>(n));
   for (Index p = 0; p < n; ++p) order[static_cast<size_t>(p)] = {live.radius[static_cast<size_t>(p)], p};
   std::sort(order.begin(), order.end());
-  std::priority_queue<Key, std::vector<Key>, std::greater<>> exact;  // searched, not yet taken
+  std::priority_queue<Key, std::vector<Key>, std::greater<>> exact;  // searched this round
   constexpr size_t kBatch = 256;
 
   // Disjoint groups, smallest first (sequential: each choice blocks its members). Their
@@ -115,27 +115,38 @@ Live merge_round(const PointList& list, const Frame& frame, Index degree, Live& 
   std::vector<Index> rows;
   std::vector<double> weights;
   Cells balls{{}, {0}};
+  std::vector<char> searched(static_cast<size_t>(n), 0);  // its key in `order` is outdated
   size_t cursor = 0;
   while (static_cast<Index>(balls.offsets.size() - 1) * removes < excess) {
+    while (cursor < order.size() && (used[static_cast<size_t>(order[cursor].second)] ||
+                                     searched[static_cast<size_t>(order[cursor].second)]))
+      ++cursor;  // a taken object's own ball holds a taken object
+    Index p;
     if (cursor < order.size() && (exact.empty() || order[cursor] < exact.top())) {
-      // The smallest bound is not exact yet: search the cursor batch, then take them in order.
-      std::vector<Index> stale;
-      const size_t first = cursor;
-      for (const size_t stop = std::min(order.size(), cursor + kBatch); cursor < stop; ++cursor) {
-        const Index p = order[cursor].second;
-        if (used[static_cast<size_t>(p)]) continue;  // its own ball holds a taken object
-        if (!live.exact(p)) stale.push_back(p);
+      p = order[cursor].second;
+      if (!live.exact(p)) {
+        // The smallest bound is not exact: search the stale lists of the next batch, which
+        // then wait in `exact` with their true radius.
+        std::vector<Index> stale;
+        for (size_t i = cursor; i < std::min(order.size(), cursor + kBatch); ++i) {
+          const Index q = order[i].second;
+          if (!used[static_cast<size_t>(q)] && !searched[static_cast<size_t>(q)] && !live.exact(q))
+            stale.push_back(q);
+        }
+        search_neighbours(list, frame, live, stale);
+        for (const Index q : stale) {
+          searched[static_cast<size_t>(q)] = 1;
+          exact.emplace(live.radius[static_cast<size_t>(q)], q);
+        }
+        continue;
       }
-      search_neighbours(list, frame, live, stale);
-      for (size_t i = first; i < cursor; ++i) {
-        const Index p = order[i].second;
-        if (!used[static_cast<size_t>(p)]) exact.emplace(live.radius[static_cast<size_t>(p)], p);
-      }
-      continue;
+      ++cursor;
+    } else if (!exact.empty()) {
+      p = exact.top().second;
+      exact.pop();
+    } else {
+      break;
     }
-    if (exact.empty()) break;
-    const Index p = exact.top().second;
-    exact.pop();
     const Index* members = live.neighbours.data() + p * live.width;
     if (std::any_of(members, members + group, [&](Index q) { return used[static_cast<size_t>(q)]; }))
       continue;
