@@ -83,10 +83,11 @@ void search_neighbours(const PointList& list, const Frame& frame, Live& live,
 
 // One round: pick disjoint smallest balls of `group` live objects, at most enough of them to
 // remove `excess` objects, and reduce each to N (reduce_cells: the balls are its cells).
-// Returns the new live set, with the neighbour lists that are still exact carried over.
-Live merge_round(const PointList& list, const Frame& frame, Index degree, Live& live,
+// Writes the new live set into `result` (whose buffers it reuses: they only shrink, so
+// nothing is allocated or cleared again), with the neighbour lists that are still exact.
+void merge_round(const PointList& list, const Frame& frame, Index degree, Live& live,
                  Index group, Index excess, const CompressOptions& cell_options,
-                 double& moment_error) {
+                 double& moment_error, Live& result) {
   const Index n = live.size(), m = list.dim;
   if (live.group != group) {  // a new ball size: every list is searched
     live.group = group;
@@ -173,7 +174,8 @@ Live merge_round(const PointList& list, const Frame& frame, Index degree, Live& 
   for (size_t i = 0; i < merged.indices.size(); ++i)
     next.emplace_back(merged.indices[i], merged.weights[i]);
   std::sort(next.begin(), next.end());
-  Live result;
+  result.rows.clear();
+  result.weights.clear();
   for (const auto& [row, weight] : next) {
     result.rows.push_back(row);
     result.weights.push_back(weight);
@@ -195,7 +197,7 @@ Live merge_round(const PointList& list, const Frame& frame, Index degree, Live& 
   result.width = std::min(result.size(), width);
   result.neighbours.resize(static_cast<size_t>(result.size() * result.width));
   result.distance2.resize(result.neighbours.size());
-  result.alive.assign(static_cast<size_t>(result.size()), 0);
+  result.alive.resize(static_cast<size_t>(result.size()));
   result.reach.resize(static_cast<size_t>(result.size()));
   result.radius.resize(static_cast<size_t>(result.size()));
 #pragma omp parallel for schedule(static) if (n * width > kParallelWork)
@@ -218,7 +220,6 @@ Live merge_round(const PointList& list, const Frame& frame, Index degree, Live& 
     result.reach[q] = alive == result.width && result.width < width ? after2[alive - 1] : reach;
     result.radius[q] = alive >= group ? after2[group - 1] : reach;
   }
-  return result;
 }
 
 }  // namespace
@@ -248,10 +249,12 @@ Compression greedy_compress(const PointList& list, const Frame& frame, Index deg
   }
 
   const Index start = live.size();
+  Live next;
   while (live.size() > size) {
     const Index group = std::min(live.size(), n + std::max<Index>(1, options.merge));
-    live = merge_round(list, frame, degree, live, group, live.size() - size, cell_options,
-                       moment_error);
+    merge_round(list, frame, degree, live, group, live.size() - size, cell_options,
+                moment_error, next);
+    std::swap(live, next);
     if (options.progress) options.progress(start - live.size(), start - size);
   }
 

@@ -25,17 +25,20 @@ namespace {
 constexpr Index kVector = 8;  // lanes summed side by side: two AVX registers, fixed order
 
 // Points evaluated side by side, a multiple of kVector: wide enough that the per-function
-// overhead is amortised, narrow enough that the N x lanes value block stays in L2.
-Index lanes_for(Index n_functions) {
-  return std::clamp<Index>(32768 / n_functions / kVector * kVector, kVector, 256);
+// overhead is amortised, narrow enough that the N x lanes value block stays in L2, and no
+// wider than the largest group (a group that fits is one pass either way, so the sums do
+// not change; small groups then need no large scratch to allocate and clear).
+Index lanes_for(Index n_functions, Index largest_group) {
+  const Index fit = (largest_group + kVector - 1) / kVector * kVector;
+  return std::clamp<Index>(std::min(32768 / n_functions / kVector * kVector, fit), kVector, 256);
 }
 
 // Per-thread scratch for the kernel, reused across groups.
 struct Scratch {
   Index lanes;
   std::vector<double> x, univariate, values;
-  Scratch(Index dim, Index degree, Index n) :
-      lanes(lanes_for(n)),
+  Scratch(Index dim, Index degree, Index n, Index largest_group) :
+      lanes(lanes_for(n, largest_group)),
       x(static_cast<size_t>(dim * lanes)),
       univariate(static_cast<size_t>(dim * (degree + 1) * lanes)),
       values(static_cast<size_t>(n * lanes)) {}
@@ -135,13 +138,16 @@ RowMatrixXd group_sums(const PointList& list, const std::vector<Index>& offsets,
   // Batches bound the time between two polls for Ctrl-C; at most 16 parallel regions.
   const Index batch = std::max<Index>(64, (groups + 15) / 16);
   const bool parallel = list.size * table.size() > kParallelWork;
+  Index largest = 0;
+  for (Index g = 0; g < groups; ++g)
+    largest = std::max(largest, offsets[static_cast<size_t>(g + 1)] - offsets[static_cast<size_t>(g)]);
   for (Index start = 0; start < groups; start += batch) {
     const Index stop = std::min(groups, start + batch);
     std::exception_ptr error;
 #pragma omp parallel if (parallel)
     {
       try {
-        Scratch scratch(list.dim, table.degree(), table.size());
+        Scratch scratch(list.dim, table.degree(), table.size(), largest);
 #pragma omp for schedule(static)
         for (Index g = start; g < stop; ++g)
           accumulate(list, offsets[static_cast<size_t>(g)], offsets[static_cast<size_t>(g + 1)],
