@@ -41,18 +41,23 @@ Index eliminate(const RowMatrixXd& features, Eigen::VectorXd& weights, const Eig
       const double tiny = v.cwiseAbs().maxCoeff() * 1e-13;
       Index pivot = -1;
       double step = std::numeric_limits<double>::infinity();
-      for (Index i = 0; i < g; ++i)
-        if (v[i] > tiny && w[i] / v[i] < step) {
-          step = w[i] / v[i];
+      for (Index i = 0; i < g; ++i) {
+        // Branch-free ratio (the sign test is a coin flip); the minimum is rarely replaced.
+        const double ratio = v[i] > tiny ? w[i] / v[i] : std::numeric_limits<double>::infinity();
+        if (ratio < step) {
+          step = ratio;
           pivot = i;
         }
+      }
       if (pivot < 0) continue;  // rounding left nothing usable in this direction
       // Move along v until the pivot's weight hits zero: moments are unchanged, no weight
       // goes negative (the pivot has the smallest ratio).
-      w -= step * v;
+      const double floor = total * 1e-15;
+      for (Index i = 0; i < g; ++i) {
+        const double moved = w[i] - step * v[i];
+        w[i] = moved < floor ? 0.0 : moved;
+      }
       w[pivot] = 0.0;
-      for (Index i = 0; i < g; ++i)
-        if (w[i] < total * 1e-15) w[i] = 0.0;
       // Gaussian elimination: later directions get a zero at the pivot so it stays at zero.
       const Index rest = nullity - j - 1;
       null.rightCols(rest).noalias() -= v * (null.row(pivot).tail(rest) / v[pivot]);
