@@ -18,12 +18,16 @@ def version(package: str) -> str | None:
 
 
 def run_meta(script: str, argv: list[str] | None, packages: tuple[str, ...]) -> dict:
-    """The command line, date, Python, platform, cores and package versions of this run."""
+    """The command line, date, Python, platform, cores, the core's build (instruction set)
+    and package versions of this run."""
+    from tchakaloff._native import core
+
     return {
         "command": " ".join([script, *(sys.argv[1:] if argv is None else argv)]),
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "cpu_count": os.cpu_count(),
+        "core_build": core.isa,
         "versions": {package: version(package) for package in packages},
     }

@@ -7,7 +7,7 @@ namespace tchakaloff::bindings {
 using namespace pybind11::literals;
 
 void bind_reduce(py::module_& m) {
-  py::enum_<Basis>(m, "Basis")
+  py::enum_<Basis>(m, "Basis", py::module_local())
       .value("monomial", Basis::monomial)
       .value("chebyshev", Basis::chebyshev);
 

@@ -11,9 +11,12 @@ void bind_reduce(py::module_& m);
 void bind_compress(py::module_& m);
 }  // namespace tchakaloff::bindings
 
-PYBIND11_MODULE(_core, m) {
+// Built once per instruction set (CMakeLists.txt); TCHAKALOFF_MODULE names the build.
+PYBIND11_MODULE(TCHAKALOFF_MODULE, m) {
   m.doc() = "C++ core of tchakaloff (private: use the tchakaloff package)";
-  py::register_exception<tchakaloff::ReductionError>(m, "ReductionError", PyExc_ArithmeticError);
+  // Local registrations: both builds of the module may be loaded in one process.
+  py::register_local_exception<tchakaloff::ReductionError>(m, "ReductionError",
+                                                           PyExc_ArithmeticError);
   tchakaloff::bindings::bind_monomials(m);
   tchakaloff::bindings::bind_moments(m);
   tchakaloff::bindings::bind_reduce(m);
@@ -22,5 +25,16 @@ PYBIND11_MODULE(_core, m) {
   m.attr("openmp") = true;
 #else
   m.attr("openmp") = false;
+#endif
+#ifdef __AVX2__
+  m.attr("isa") = "x86-64-v3";
+#else
+  m.attr("isa") = "baseline";
+#endif
+  // Whether this CPU (and its operating system) runs the x86-64-v3 build.
+#ifdef TCHAKALOFF_DETECT_V3
+  m.attr("cpu_runs_x86_64_v3") = static_cast<bool>(__builtin_cpu_supports("x86-64-v3"));
+#else
+  m.attr("cpu_runs_x86_64_v3") = false;
 #endif
 }

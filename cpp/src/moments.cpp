@@ -9,15 +9,6 @@
 #include <omp.h>
 #endif
 
-// The accumulation kernel is compiled twice on x86-64 Linux with GCC/Clang, for the baseline
-// ISA and for AVX2+FMA, and the loader picks one at run time: fast on modern CPUs without
-// building for the build machine (-march=native would break wheels elsewhere).
-#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__)
-#define TCHAKALOFF_KERNEL_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define TCHAKALOFF_KERNEL_CLONES
-#endif
-
 namespace tchakaloff {
 
 namespace {
@@ -49,7 +40,6 @@ struct Scratch {
 // weight rides in the constant function, so each basis function costs one multiply (parent
 // times univariate factor) and one add into register accumulators; only values that are the
 // parent of another function are stored.
-TCHAKALOFF_KERNEL_CLONES
 void accumulate(const PointList& list, Index begin, Index end, const MonomialTable& table,
                 Basis basis, const Frame& frame, Scratch& s, double* out) {
   const Index m = list.dim, n = table.size(), stride = table.degree() + 1, lanes = s.lanes;

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 try:
-    from . import _core  # noqa: F401  (fail early, with the message below)
+    from ._native import core  # noqa: F401  (fail early, with the message below)
 except ImportError as error:  # pragma: no cover - only without a build
     raise ImportError(
         "tchakaloff's compiled core (tchakaloff._core) is missing. Install the package with "

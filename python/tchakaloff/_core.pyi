@@ -10,6 +10,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 openmp: bool
+isa: str  # "baseline" or "x86-64-v3": the instruction set this build was compiled for
+cpu_runs_x86_64_v3: bool  # whether this CPU runs the x86-64-v3 build
 
 class ReductionError(ArithmeticError): ...
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from . import _core
+from ._native import core as _core
 from ._validation import as_int
 
 

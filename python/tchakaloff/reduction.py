@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import _core
+from ._native import core as _core
 from ._validation import as_degree, as_int, as_points, as_weights, weight_scale
 
 ReductionError = _core.ReductionError
