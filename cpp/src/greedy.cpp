@@ -17,10 +17,10 @@ namespace {
 
 // Live objects: input rows and weights (sorted by row), and for each one its nearest live
 // objects (positions in this list, nearest first, ties by position) with their squared
-// distances. A search lists `width` = group + spare of them; the live set only ever shrinks
-// and objects never move, so while at least `group` listed objects are alive, the first
-// `group` of them are still exactly the nearest: a list is searched again only after more
-// than `spare` of its objects were removed.
+// distances. A search lists `width` = 2 group of them; the live set only ever shrinks and
+// objects never move, so while at least `group` listed objects are alive, the first `group`
+// of them are still exactly the nearest: a list is searched again only after about half of
+// it was removed.
 struct Live {
   std::vector<Index> rows;
   std::vector<double> weights;
@@ -106,7 +106,8 @@ void merge_round(const PointList& list, const Frame& frame, Index degree, Live& 
   std::vector<Key> order(static_cast<size_t>(n));
   for (Index p = 0; p < n; ++p) order[static_cast<size_t>(p)] = {live.radius[static_cast<size_t>(p)], p};
   std::sort(order.begin(), order.end());
-  std::priority_queue<Key, std::vector<Key>, std::greater<>> exact;  // searched this round
+  // Lists searched in this round, with their true radius, waiting for their turn.
+  std::priority_queue<Key, std::vector<Key>, std::greater<>> waiting;
   constexpr size_t kBatch = 256;
 
   // Disjoint groups, smallest first (sequential: each choice blocks its members). Their
@@ -123,11 +124,11 @@ void merge_round(const PointList& list, const Frame& frame, Index degree, Live& 
                                      searched[static_cast<size_t>(order[cursor].second)]))
       ++cursor;  // a taken object's own ball holds a taken object
     Index p;
-    if (cursor < order.size() && (exact.empty() || order[cursor] < exact.top())) {
+    if (cursor < order.size() && (waiting.empty() || order[cursor] < waiting.top())) {
       p = order[cursor].second;
       if (!live.exact(p)) {
         // The smallest bound is not exact: search the stale lists of the next batch, which
-        // then wait in `exact` with their true radius.
+        // then wait with their true radius.
         std::vector<Index> stale;
         for (size_t i = cursor; i < std::min(order.size(), cursor + kBatch); ++i) {
           const Index q = order[i].second;
@@ -137,14 +138,14 @@ void merge_round(const PointList& list, const Frame& frame, Index degree, Live& 
         search_neighbours(list, frame, live, stale);
         for (const Index q : stale) {
           searched[static_cast<size_t>(q)] = 1;
-          exact.emplace(live.radius[static_cast<size_t>(q)], q);
+          waiting.emplace(live.radius[static_cast<size_t>(q)], q);
         }
         continue;
       }
       ++cursor;
-    } else if (!exact.empty()) {
-      p = exact.top().second;
-      exact.pop();
+    } else if (!waiting.empty()) {
+      p = waiting.top().second;
+      waiting.pop();
     } else {
       break;
     }

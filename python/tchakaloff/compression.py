@@ -104,7 +104,7 @@ def compress(
         proposes the smallest ball holding N + max(1, N // 8) live objects, disjoint balls are
         taken smallest first and each is reduced to N, until `size` remain. Each merge moves
         little weight inside a tiny ball, so the error is typically 2-9x lower than "kd"
-        (Fig. 2, m = 3 and 4), at 10-30x the time. Its `labels` are the nearest kept
+        (Fig. 2, m = 3 and 4), at 6-17x the time. Its `labels` are the nearest kept
         object of every input object.
     metric : (m,) array, optional
         How distances are measured when the groups are cut: objects are close when
