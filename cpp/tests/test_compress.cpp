@@ -1,6 +1,6 @@
-// NeighbourTree against brute force, and compress (kd and greedy) against its contract: at
-// most `size` kept rows, positive weights, the total and the global moments unchanged, the
-// same answer for any thread count.
+// NeighbourTree against brute force, compress (kd and greedy) against its contract: at most
+// `size` kept rows, positive weights, the total and the global moments unchanged, the same
+// answer for any thread count; and the greedy rounds against a plain version of them.
 
 #include <tchakaloff/compress.hpp>
 #include <tchakaloff/neighbours.hpp>
@@ -112,9 +112,96 @@ void compress_keeps_moments(Partition partition) {
 
 }  // namespace
 
+// The greedy rounds written plainly: every list searched by brute force in every round.
+// greedy_compress searches lazily, keeps longer lists across rounds and reuses its tree;
+// it must take the same balls in the same order, so the result is the same to the bit.
+Compression plain_greedy(const std::vector<double>& x, Index m, Index degree, Index size,
+                         const CompressOptions& options) {
+  const Index n_all = static_cast<Index>(x.size()) / m, n = tchakaloff::n_moments(m, degree);
+  const PointList list{x.data(), m, n_all, nullptr, nullptr};
+  const tchakaloff::Frame frame = tchakaloff::Frame::bounding_box(list);
+  std::vector<Index> rows(static_cast<size_t>(n_all));
+  std::iota(rows.begin(), rows.end(), Index{0});
+  std::vector<double> weights(rows.size(), 1.0);
+  while (static_cast<Index>(rows.size()) > size) {
+    const auto live = static_cast<Index>(rows.size());
+    const Index group = std::min(live, n + std::max<Index>(1, options.merge));
+    std::vector<double> z(static_cast<size_t>(live * m));
+    for (Index p = 0; p < live; ++p)
+      frame.apply(x.data() + rows[static_cast<size_t>(p)] * m, z.data() + p * m);
+    std::vector<std::vector<Index>> ball(static_cast<size_t>(live));
+    std::vector<std::pair<double, Index>> order;
+    for (Index p = 0; p < live; ++p) {
+      std::vector<std::pair<double, Index>> all;
+      for (Index q = 0; q < live; ++q) {
+        double d2 = 0;
+        for (Index v = 0; v < m; ++v) d2 += (z[q * m + v] - z[p * m + v]) * (z[q * m + v] - z[p * m + v]);
+        all.emplace_back(d2, q);
+      }
+      std::sort(all.begin(), all.end());
+      for (Index j = 0; j < group; ++j) ball[static_cast<size_t>(p)].push_back(all[static_cast<size_t>(j)].second);
+      order.emplace_back(all[static_cast<size_t>(group - 1)].first, p);
+    }
+    std::sort(order.begin(), order.end());
+    std::vector<char> used(static_cast<size_t>(live), 0);
+    std::vector<Index> member_rows;
+    std::vector<double> member_weights;
+    tchakaloff::Cells balls{{}, {0}};
+    for (const auto& [radius, p] : order) {
+      if (balls.count() * (group - n) >= live - size) break;
+      const std::vector<Index>& members = ball[static_cast<size_t>(p)];
+      if (std::any_of(members.begin(), members.end(), [&](Index q) { return used[static_cast<size_t>(q)]; }))
+        continue;
+      for (const Index q : members) {
+        used[static_cast<size_t>(q)] = 1;
+        member_rows.push_back(rows[static_cast<size_t>(q)]);
+        member_weights.push_back(weights[static_cast<size_t>(q)]);
+        balls.order.push_back(static_cast<Index>(balls.order.size()));
+      }
+      balls.offsets.push_back(static_cast<Index>(balls.order.size()));
+    }
+    const PointList members{x.data(), m, static_cast<Index>(member_rows.size()), member_rows.data(),
+                            member_weights.data()};
+    const Compression merged = tchakaloff::reduce_cells(members, balls, degree, options);
+    std::vector<std::pair<Index, double>> next;
+    for (Index p = 0; p < live; ++p)
+      if (!used[static_cast<size_t>(p)]) next.emplace_back(rows[static_cast<size_t>(p)], weights[static_cast<size_t>(p)]);
+    for (size_t i = 0; i < merged.indices.size(); ++i) next.emplace_back(merged.indices[i], merged.weights[i]);
+    std::sort(next.begin(), next.end());
+    rows.clear();
+    weights.clear();
+    for (const auto& [row, weight] : next) {
+      rows.push_back(row);
+      weights.push_back(weight);
+    }
+  }
+  Compression result;
+  result.indices = rows;
+  result.weights = weights;
+  return result;
+}
+
+void greedy_matches_plain_rounds() {
+  for (const auto& [m, degree] : {std::pair<Index, Index>{2, 3}, {3, 2}, {1, 4}}) {
+    const Index n = 1500, size = 150;
+    const std::vector<double> x = uniform_points(n, m, 5);
+    CompressOptions options;
+    options.partition = Partition::greedy;
+    options.prefer_central = false;
+    options.merge = 2;
+    const PointList list{x.data(), m, n, nullptr, nullptr};
+    const Compression fast =
+        tchakaloff::greedy_compress(list, tchakaloff::Frame::bounding_box(list), degree, size, options);
+    const Compression plain = plain_greedy(x, m, degree, size, options);
+    CHECK(fast.indices == plain.indices);
+    CHECK(fast.weights == plain.weights);
+  }
+}
+
 int main() {
   check::run("nearest_matches_brute_force", nearest_matches_brute_force);
   check::run("kd_keeps_moments", [] { compress_keeps_moments(Partition::kd); });
   check::run("greedy_keeps_moments", [] { compress_keeps_moments(Partition::greedy); });
+  check::run("greedy_matches_plain_rounds", greedy_matches_plain_rounds);
   return check::finish("test_compress");
 }
