@@ -69,9 +69,9 @@ void NeighbourTree::search(Index id, const double* query, Index count, Search& s
       double d2 = 0.0;
       for (Index v = 0; v < dim_; ++v) d2 += (x[v] - query[v]) * (x[v] - query[v]);
       if (d2 > state.bound) continue;  // the common case, decided on the distance alone
-      Index id = order_[static_cast<size_t>(p)];
-      if (state.position && (id = state.position[id]) < 0) continue;
-      const std::pair<double, Index> candidate{d2, id};
+      Index point = order_[static_cast<size_t>(p)];
+      if (state.position && (point = state.position[point]) < 0) continue;
+      const std::pair<double, Index> candidate{d2, point};
       const bool full = static_cast<Index>(best.size()) == count;
       if (full && !(candidate < state.worst())) continue;  // a tie, lost on the index
       if (state.sorted) {
@@ -111,12 +111,12 @@ void NeighbourTree::nearest(const double* query, Index count, Index* out, double
     std::vector<std::pair<double, Index>> all;
     all.reserve(static_cast<size_t>(n_));
     for (Index p = 0; p < n_; ++p) {
-      Index id = order_[static_cast<size_t>(p)];
-      if (position && (id = position[id]) < 0) continue;
+      Index point = order_[static_cast<size_t>(p)];
+      if (position && (point = position[point]) < 0) continue;
       const double* x = coordinates_.data() + p * dim_;
       double d2 = 0.0;
       for (Index v = 0; v < dim_; ++v) d2 += (x[v] - query[v]) * (x[v] - query[v]);
-      all.emplace_back(d2, id);
+      all.emplace_back(d2, point);
     }
     if (static_cast<Index>(all.size()) < count)
       throw std::invalid_argument("neighbour count out of range");
