@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -50,7 +49,7 @@ import torch
 from _environment import run_meta
 from tchakaloff.baselines import kmeans_merge, random_subset
 from tchakaloff.reproduce import fig3
-from tchakaloff.reproduce._common import panel_label
+from tchakaloff.reproduce._common import CORE_JOBS, panel_label
 from tchakaloff.reproduce._training import Optimiser, student, teacher_task, train
 
 D, D_KEPT, DEGREE = 10_000, 1_000, 5
@@ -177,10 +176,8 @@ def compress_vs_epoch(seed: int) -> dict:
     best = np.inf
     for _ in range(3):
         start = time.perf_counter()
-        # all cores: the torch.set_num_threads(1) of this script also sets the OpenMP
-        # runtime the core shares with torch
         res = tchakaloff.compress_dataset(
-            task.x, task.y, size=10_000, degree=DEGREE, n_jobs=os.cpu_count()
+            task.x, task.y, size=10_000, degree=DEGREE, n_jobs=CORE_JOBS
         )
         best = min(best, time.perf_counter() - start)
     epochs = {}
