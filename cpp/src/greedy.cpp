@@ -122,7 +122,7 @@ void merge_round(const PointList& list, const Frame& frame, Index degree, Live& 
   while (static_cast<Index>(balls.offsets.size() - 1) * removes < excess) {
     while (cursor < order.size() && (used[static_cast<size_t>(order[cursor].second)] ||
                                      searched[static_cast<size_t>(order[cursor].second)]))
-      ++cursor;  // a taken object's own ball holds a taken object
+      ++cursor;  // taken (its own ball holds a taken object), or waiting with a new radius
     Index p;
     if (cursor < order.size() && (waiting.empty() || order[cursor] < waiting.top())) {
       p = order[cursor].second;
