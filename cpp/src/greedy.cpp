@@ -7,6 +7,7 @@
 #include <tchakaloff/neighbours.hpp>
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
 #include <optional>
 #include <queue>
@@ -166,20 +167,21 @@ void merge_round(const PointList& list, const Frame& frame, Index degree, Live& 
   const Compression merged = reduce_cells(members, balls, degree, cell_options);
   moment_error = std::max(moment_error, merged.moment_error);
 
-  // The next live set, sorted by row: the unused objects and what the balls kept.
-  std::vector<std::pair<Index, double>> next;
-  next.reserve(static_cast<size_t>(n));
-  for (Index p = 0; p < n; ++p)
-    if (!used[static_cast<size_t>(p)])
-      next.emplace_back(live.rows[static_cast<size_t>(p)], live.weights[static_cast<size_t>(p)]);
-  for (size_t i = 0; i < merged.indices.size(); ++i)
-    next.emplace_back(merged.indices[i], merged.weights[i]);
-  std::sort(next.begin(), next.end());
+  // The next live set, sorted by row: the unused objects (in row order already) merged with
+  // what the balls kept (sorted by reduce_cells).
   result.rows.clear();
   result.weights.clear();
-  for (const auto& [row, weight] : next) {
-    result.rows.push_back(row);
-    result.weights.push_back(weight);
+  size_t k = 0;
+  for (Index p = 0; p <= n; ++p) {
+    const Index row = p < n ? live.rows[static_cast<size_t>(p)] : std::numeric_limits<Index>::max();
+    for (; k < merged.indices.size() && merged.indices[k] < row; ++k) {
+      result.rows.push_back(merged.indices[k]);
+      result.weights.push_back(merged.weights[k]);
+    }
+    if (p < n && !used[static_cast<size_t>(p)]) {
+      result.rows.push_back(row);
+      result.weights.push_back(live.weights[static_cast<size_t>(p)]);
+    }
   }
 
   // Old position -> new position (-1: removed). Rows keep their order, so the mapped lists
