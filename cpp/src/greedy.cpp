@@ -18,22 +18,19 @@ namespace {
 
 // Live objects: input rows and weights (sorted by row), and for each one its nearest live
 // objects (positions in this list, nearest first, ties by position) with their squared
-// distances. A search lists `width` = 2 group of them; the live set only ever shrinks and
-// objects never move, so while at least `group` listed objects are alive, the first `group`
-// of them are still exactly the nearest: a list is searched again only after about half of
-// it was removed.
+// distances. A search lists `width` = 2 group of them (all, when fewer live); the live set
+// only ever shrinks and objects never move, so while at least `group` listed objects are
+// alive, the first `group` of them are still exactly the nearest: a list is searched again
+// only after about half of it was removed.
 struct Live {
   std::vector<Index> rows;
   std::vector<double> weights;
   Index group = 0;                  // objects per ball (0: nothing searched yet)
-  Index width = 0;                  // listed per object
+  Index width = 0;                  // list slots per object
   std::vector<Index> neighbours;    // size() * width, the first `alive` of them live
   std::vector<double> distance2;    // size() * width
   std::vector<Index> alive;         // size()
   std::vector<double> reach;        // size(): the farthest listed distance of the last search
-  // size(): the ball's squared radius if the list is exact, else a lower bound of it (the
-  // reach: everything not listed was at least that far).
-  std::vector<double> radius;
   // A tree over the live objects of an earlier round, with each of its points' position in
   // this list (-1: removed since); rebuilt once half of its points are gone.
   std::optional<NeighbourTree> tree;
@@ -41,6 +38,12 @@ struct Live {
 
   Index size() const { return static_cast<Index>(rows.size()); }
   bool exact(Index p) const { return alive[static_cast<size_t>(p)] >= group; }
+  // The ball's squared radius if the list is exact, else a lower bound of it (the reach:
+  // everything not listed was at least that far).
+  double radius(Index p) const {
+    return exact(p) ? distance2[static_cast<size_t>(p * width + group - 1)]
+                    : reach[static_cast<size_t>(p)];
+  }
 };
 
 std::vector<double> frame_coordinates(const PointList& list, const Frame& frame,
@@ -56,28 +59,27 @@ std::vector<double> frame_coordinates(const PointList& list, const Frame& frame,
 void search_neighbours(const PointList& list, const Frame& frame, Live& live,
                        const std::vector<Index>& objects) {
   if (objects.empty()) return;
-  const Index m = list.dim, width = live.width;
+  const Index m = list.dim, width = live.width, count = std::min(width, live.size());
   if (!live.tree || 2 * live.size() < live.tree->size()) {
     const std::vector<double> z = frame_coordinates(list, frame, live.rows);
     live.tree.emplace(z.data(), live.size(), m);
     live.tree_position.resize(static_cast<size_t>(live.size()));
     std::iota(live.tree_position.begin(), live.tree_position.end(), Index{0});
   }
-  const auto count = static_cast<Index>(objects.size());
+  const auto n_objects = static_cast<Index>(objects.size());
   // A search costs about a hundred cycles per listed neighbour.
-#pragma omp parallel if (count * width * 128 > kParallelWork)
+#pragma omp parallel if (n_objects * count * 128 > kParallelWork)
   {
     std::vector<double> z(static_cast<size_t>(m));
 #pragma omp for schedule(static)
-    for (Index i = 0; i < count; ++i) {
+    for (Index i = 0; i < n_objects; ++i) {
       const auto p = static_cast<size_t>(objects[static_cast<size_t>(i)]);
       double* distance2 = live.distance2.data() + p * width;
       frame.apply(list.points + live.rows[p] * m, z.data());
-      live.tree->nearest(z.data(), width, live.neighbours.data() + p * width, distance2,
+      live.tree->nearest(z.data(), count, live.neighbours.data() + p * width, distance2,
                          live.tree_position.data());
-      live.alive[p] = width;
-      live.reach[p] = distance2[width - 1];
-      live.radius[p] = distance2[live.group - 1];
+      live.alive[p] = count;
+      live.reach[p] = distance2[count - 1];
     }
   }
 }
@@ -92,12 +94,11 @@ void merge_round(const PointList& list, const Frame& frame, Index degree, Live& 
   const Index n = live.size(), m = list.dim;
   if (live.group != group) {  // a new ball size: every list is searched
     live.group = group;
-    live.width = std::min(n, 2 * group);
-    live.neighbours.assign(static_cast<size_t>(n * live.width), 0);
-    live.distance2.assign(static_cast<size_t>(n * live.width), 0.0);
+    live.width = 2 * group;
+    live.neighbours.resize(static_cast<size_t>(n * live.width));
+    live.distance2.resize(live.neighbours.size());
     live.alive.assign(static_cast<size_t>(n), 0);
     live.reach.assign(static_cast<size_t>(n), 0.0);
-    live.radius.assign(static_cast<size_t>(n), 0.0);
   }
   // Balls are taken smallest first, ties by position. Searched lazily: removals only ever
   // grow a ball, so a stale radius is a lower bound, and a ball whose radius is exact and
@@ -105,7 +106,7 @@ void merge_round(const PointList& list, const Frame& frame, Index degree, Live& 
   // comes (a batch at a time, in parallel), and never for objects a ball already took.
   using Key = std::pair<double, Index>;
   std::vector<Key> order(static_cast<size_t>(n));
-  for (Index p = 0; p < n; ++p) order[static_cast<size_t>(p)] = {live.radius[static_cast<size_t>(p)], p};
+  for (Index p = 0; p < n; ++p) order[static_cast<size_t>(p)] = {live.radius(p), p};
   std::sort(order.begin(), order.end());
   // Lists searched in this round, with their true radius, waiting for their turn.
   std::priority_queue<Key, std::vector<Key>, std::greater<>> waiting;
@@ -139,7 +140,7 @@ void merge_round(const PointList& list, const Frame& frame, Index degree, Live& 
         search_neighbours(list, frame, live, stale);
         for (const Index q : stale) {
           searched[static_cast<size_t>(q)] = 1;
-          waiting.emplace(live.radius[static_cast<size_t>(q)], q);
+          waiting.emplace(live.radius(q), q);
         }
         continue;
       }
@@ -197,31 +198,27 @@ void merge_round(const PointList& list, const Frame& frame, Index degree, Live& 
   // Lists keep their live objects, in order; the ball stays exact while `group` remain.
   const Index width = live.width;
   result.group = group;
-  result.width = std::min(result.size(), width);
-  result.neighbours.resize(static_cast<size_t>(result.size() * result.width));
+  result.width = width;
+  result.neighbours.resize(static_cast<size_t>(result.size() * width));
   result.distance2.resize(result.neighbours.size());
   result.alive.resize(static_cast<size_t>(result.size()));
   result.reach.resize(static_cast<size_t>(result.size()));
-  result.radius.resize(static_cast<size_t>(result.size()));
 #pragma omp parallel for schedule(static) if (n * width > kParallelWork)
   for (Index p = 0; p < n; ++p) {
     if (moved[static_cast<size_t>(p)] < 0) continue;
     const auto q = static_cast<size_t>(moved[static_cast<size_t>(p)]);
     const Index* before = live.neighbours.data() + p * width;
     const double* before2 = live.distance2.data() + p * width;
-    Index* after = result.neighbours.data() + q * result.width;
-    double* after2 = result.distance2.data() + q * result.width;
+    Index* after = result.neighbours.data() + q * width;
+    double* after2 = result.distance2.data() + q * width;
     Index alive = 0;
-    for (Index j = 0; j < live.alive[static_cast<size_t>(p)] && alive < result.width; ++j)
+    for (Index j = 0; j < live.alive[static_cast<size_t>(p)]; ++j)
       if (moved[static_cast<size_t>(before[j])] >= 0) {
         after[alive] = moved[static_cast<size_t>(before[j])];
         after2[alive++] = before2[j];
       }
     result.alive[q] = alive;
-    // A list cut to a narrower width no longer holds everything nearer than its reach.
-    const double reach = live.reach[static_cast<size_t>(p)];
-    result.reach[q] = alive == result.width && result.width < width ? after2[alive - 1] : reach;
-    result.radius[q] = alive >= group ? after2[group - 1] : reach;
+    result.reach[q] = live.reach[static_cast<size_t>(p)];
   }
 }
 

@@ -65,12 +65,10 @@ void NeighbourTree::search(Index id, const double* query, Index count, Search& s
   auto& best = state.best;
   if (node.left < 0) {
     for (Index p = node.begin; p < node.end; ++p) {
-      const double* x = coordinates_.data() + p * dim_;
-      double d2 = 0.0;
-      for (Index v = 0; v < dim_; ++v) d2 += (x[v] - query[v]) * (x[v] - query[v]);
+      const double d2 = squared_distance(p, query);
       if (d2 > state.bound) continue;  // the common case, decided on the distance alone
-      Index point = order_[static_cast<size_t>(p)];
-      if (state.position && (point = state.position[point]) < 0) continue;
+      const Index point = reported(p, state.position);
+      if (point < 0) continue;
       const std::pair<double, Index> candidate{d2, point};
       const bool full = static_cast<Index>(best.size()) == count;
       if (full && !(candidate < state.worst())) continue;  // a tie, lost on the index
@@ -105,41 +103,33 @@ void NeighbourTree::search(Index id, const double* query, Index count, Search& s
 void NeighbourTree::nearest(const double* query, Index count, Index* out, double* distance2,
                             const Index* position) const {
   if (count < 1 || count > n_) throw std::invalid_argument("neighbour count out of range");
+  std::vector<std::pair<double, Index>> best;
   if (count * kBruteForce > n_) {
     // A ball holding a large share of the points: the tree would visit most leaves anyway,
     // and a heap of that size costs more than selecting among all distances at once.
-    std::vector<std::pair<double, Index>> all;
-    all.reserve(static_cast<size_t>(n_));
-    for (Index p = 0; p < n_; ++p) {
-      Index point = order_[static_cast<size_t>(p)];
-      if (position && (point = position[point]) < 0) continue;
-      const double* x = coordinates_.data() + p * dim_;
-      double d2 = 0.0;
-      for (Index v = 0; v < dim_; ++v) d2 += (x[v] - query[v]) * (x[v] - query[v]);
-      all.emplace_back(d2, point);
+    best.reserve(static_cast<size_t>(n_));
+    for (Index p = 0; p < n_; ++p)
+      if (const Index point = reported(p, position); point >= 0)
+        best.emplace_back(squared_distance(p, query), point);
+    if (static_cast<Index>(best.size()) >= count) {
+      std::nth_element(best.begin(), best.begin() + (count - 1), best.end());
+      std::sort(best.begin(), best.begin() + (count - 1));
     }
-    if (static_cast<Index>(all.size()) < count)
-      throw std::invalid_argument("neighbour count out of range");
-    std::nth_element(all.begin(), all.begin() + (count - 1), all.end());
-    std::sort(all.begin(), all.begin() + (count - 1));
-    for (Index j = 0; j < count; ++j) {
-      out[j] = all[static_cast<size_t>(j)].second;
-      distance2[j] = all[static_cast<size_t>(j)].first;
-    }
-    return;
+  } else {
+    Search state;
+    state.sorted = count <= 64;
+    state.best.reserve(static_cast<size_t>(count));
+    state.gap2.assign(static_cast<size_t>(dim_), 0.0);
+    state.position = position;
+    search(0, query, count, state, 0.0);
+    if (!state.sorted) std::sort_heap(state.best.begin(), state.best.end());
+    best = std::move(state.best);
   }
-  Search state;
-  state.sorted = count <= 64;
-  state.best.reserve(static_cast<size_t>(count));
-  state.gap2.assign(static_cast<size_t>(dim_), 0.0);
-  state.position = position;
-  search(0, query, count, state, 0.0);
-  if (static_cast<Index>(state.best.size()) < count)
+  if (static_cast<Index>(best.size()) < count)
     throw std::invalid_argument("neighbour count out of range");
-  if (!state.sorted) std::sort_heap(state.best.begin(), state.best.end());
   for (Index j = 0; j < count; ++j) {
-    out[j] = state.best[static_cast<size_t>(j)].second;
-    distance2[j] = state.best[static_cast<size_t>(j)].first;
+    out[j] = best[static_cast<size_t>(j)].second;
+    distance2[j] = best[static_cast<size_t>(j)].first;
   }
 }
 

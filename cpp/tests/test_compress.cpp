@@ -34,6 +34,22 @@ std::vector<double> uniform_points(Index n, Index m, unsigned seed, double grid 
   return x;
 }
 
+// The (squared distance, index) pairs from row p of x (m columns) to every row, sorted: the
+// brute-force reference. With `position`, rows are reported by position, negative ones left out.
+std::vector<std::pair<double, Index>> by_distance(const std::vector<double>& x, Index m, Index p,
+                                                  const std::vector<Index>* position = nullptr) {
+  std::vector<std::pair<double, Index>> all;
+  for (Index q = 0; q < static_cast<Index>(x.size()) / m; ++q) {
+    const Index reported = position ? (*position)[static_cast<size_t>(q)] : q;
+    if (reported < 0) continue;
+    double d2 = 0;
+    for (Index v = 0; v < m; ++v) d2 += (x[q * m + v] - x[p * m + v]) * (x[q * m + v] - x[p * m + v]);
+    all.emplace_back(d2, reported);
+  }
+  std::sort(all.begin(), all.end());
+  return all;
+}
+
 void nearest_matches_brute_force() {
   // grid: ties everywhere; count 17, 120 and 300 take the sorted buffer, the heap and the
   // scan of all points; `removed` skips every third point through the position map.
@@ -49,15 +65,7 @@ void nearest_matches_brute_force() {
         std::vector<Index> found(static_cast<size_t>(count));
         std::vector<double> distance2(static_cast<size_t>(count));
         for (Index p = 0; p < n; p += 37) {
-          std::vector<std::pair<double, Index>> all;
-          for (Index q = 0; q < n; ++q) {
-            if (position[static_cast<size_t>(q)] < 0) continue;
-            double d2 = 0;
-            for (Index v = 0; v < m; ++v)
-              d2 += (x[q * m + v] - x[p * m + v]) * (x[q * m + v] - x[p * m + v]);
-            all.emplace_back(d2, position[static_cast<size_t>(q)]);
-          }
-          std::sort(all.begin(), all.end());
+          const auto all = by_distance(x, m, p, &position);
           tree.nearest(x.data() + p * m, count, found.data(), distance2.data(),
                        removed ? position.data() : nullptr);
           for (Index j = 0; j < count; ++j) {
@@ -132,13 +140,7 @@ Compression plain_greedy(const std::vector<double>& x, Index m, Index degree, In
     std::vector<std::vector<Index>> ball(static_cast<size_t>(live));
     std::vector<std::pair<double, Index>> order;
     for (Index p = 0; p < live; ++p) {
-      std::vector<std::pair<double, Index>> all;
-      for (Index q = 0; q < live; ++q) {
-        double d2 = 0;
-        for (Index v = 0; v < m; ++v) d2 += (z[q * m + v] - z[p * m + v]) * (z[q * m + v] - z[p * m + v]);
-        all.emplace_back(d2, q);
-      }
-      std::sort(all.begin(), all.end());
+      const auto all = by_distance(z, m, p);
       for (Index j = 0; j < group; ++j) ball[static_cast<size_t>(p)].push_back(all[static_cast<size_t>(j)].second);
       order.emplace_back(all[static_cast<size_t>(group - 1)].first, p);
     }

@@ -42,6 +42,16 @@ class NeighbourTree {
     const Index* position = nullptr;
   };
   Index build(const double* points, Index begin, Index end);
+  double squared_distance(Index p, const double* query) const {  // p in tree order
+    const double* x = coordinates_.data() + p * dim_;
+    double d2 = 0.0;
+    for (Index v = 0; v < dim_; ++v) d2 += (x[v] - query[v]) * (x[v] - query[v]);
+    return d2;
+  }
+  Index reported(Index p, const Index* position) const {  // what nearest() returns for p
+    const Index point = order_[static_cast<size_t>(p)];
+    return position ? position[point] : point;
+  }
   void search(Index node, const double* query, Index count, Search& state, double box2) const;
 
   Index n_, dim_;
