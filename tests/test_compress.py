@@ -46,6 +46,24 @@ def test_kd_cells_are_balanced_median_splits(values):
     assert np.all(np.diff(res.labels[order]) >= 0)
 
 
+def test_kd_cells_of_many_objects_cut_at_sample_medians():
+    """Above max(2^17, 256 x cells) objects the cuts are a sample's medians: the cells are
+    still intervals in 1-d, of nearly equal size, the same for any thread count."""
+    x = np.random.default_rng(5).standard_cauchy(size=(300_000, 1))
+    res = tchakaloff.compress(x, size=303, degree=2, n_jobs=2)
+    sizes = np.bincount(res.labels)
+    assert (
+        len(sizes) == 101
+        and sizes.min() > 0.85 * sizes.mean()
+        and sizes.max() < 1.15 * sizes.mean()
+    )
+    order = np.lexsort((np.arange(len(x)), x[:, 0]))
+    assert np.all(np.diff(res.labels[order]) >= 0)
+    one = tchakaloff.compress(x, size=303, degree=2, n_jobs=1)
+    np.testing.assert_array_equal(one.labels, res.labels)
+    np.testing.assert_array_equal(one.indices, res.indices)
+
+
 def test_fraction_size_and_small_inputs():
     x = np.random.default_rng(2).uniform(size=(1000, 2))
     assert len(tchakaloff.compress(x, size=0.1, degree=2)) <= 100

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <cstdint>
 #include <numeric>
+#include <random>
+#include <utility>
 
 namespace tchakaloff {
 
@@ -75,7 +78,14 @@ void select(Rows& rows, Index axis, Index left, Index k, Index right) {
   }
 }
 
-void split(Rows& rows, const Frame& frame, std::vector<Index>& offsets, Index begin, Index end,
+// A cut between cells: rows whose key along `axis` is below `key` go to the left side.
+struct Cut {
+  Index axis = 0;
+  Rows::Key key{0.0, 0};
+};
+
+// Cuts [begin, end) into n_cells parts; the cut between cells c - 1 and c goes to cuts[c].
+void split(Rows& rows, const Frame& frame, std::vector<Cut>& cuts, Index begin, Index end,
            Index first_cell, Index n_cells) {
   if (n_cells <= 1 || end - begin <= 1) return;
   const Index m = rows.m;
@@ -94,13 +104,33 @@ void split(Rows& rows, const Frame& frame, std::vector<Index>& offsets, Index be
   const Index left_cells = n_cells / 2;
   const Index middle = begin + (end - begin) * left_cells / n_cells;
   select(rows, axis, begin, middle, end - 1);
-  offsets[static_cast<size_t>(first_cell + left_cells)] = middle;
+  cuts[static_cast<size_t>(first_cell + left_cells)] = {axis, rows.key(middle, axis)};
   // Halves are independent: run the large ones as tasks.
-#pragma omp task default(shared) if (end - begin > 100000)
-  split(rows, frame, offsets, begin, middle, first_cell, left_cells);
-#pragma omp task default(shared) if (end - begin > 100000)
-  split(rows, frame, offsets, middle, end, first_cell + left_cells, n_cells - left_cells);
+#pragma omp task default(shared) if (end - begin > 16384)
+  split(rows, frame, cuts, begin, middle, first_cell, left_cells);
+#pragma omp task default(shared) if (end - begin > 16384)
+  split(rows, frame, cuts, middle, end, first_cell + left_cells, n_cells - left_cells);
 #pragma omp taskwait
+}
+
+// Rows the cuts are chosen on: all of them up to a sample size, else one drawn at random
+// from each of `sample` equal strata (a fixed seed: the cells stay a function of the input).
+// The median of a sample this large lands within a few percent of the true one, and the
+// cells then cost one pass over the rows instead of one per level of the tree.
+std::vector<Index> cut_sample(Index size, Index n_cells) {
+  const Index sample = std::max<Index>(Index{1} << 17, 256 * n_cells);
+  std::vector<Index> positions(static_cast<size_t>(std::min(size, sample)));
+  if (size <= sample) {
+    std::iota(positions.begin(), positions.end(), Index{0});
+  } else {
+    std::mt19937_64 generator(20251001);
+    for (Index s = 0; s < sample; ++s) {
+      const Index begin = size * s / sample, end = size * (s + 1) / sample;
+      positions[static_cast<size_t>(s)] =
+          begin + static_cast<Index>(generator() % static_cast<std::uint64_t>(end - begin));
+    }
+  }
+  return positions;
 }
 
 }  // namespace
@@ -109,33 +139,78 @@ Cells kd_cells(const PointList& list, const Frame& frame, Index n_cells) {
   if (n_cells < 1) throw std::invalid_argument("the number of cells must be at least 1");
   n_cells = std::min(n_cells, std::max<Index>(list.size, 1));
   const Index m = list.dim;
-  Rows rows{std::vector<double>(static_cast<size_t>(list.size * m)),
-            std::vector<Index>(static_cast<size_t>(list.size)), m};
-  std::iota(rows.order.begin(), rows.order.end(), Index{0});
-#pragma omp parallel for schedule(static) if (list.size * m > kParallelWork)
-  for (Index p = 0; p < list.size; ++p)
-    std::copy_n(list.points + list.row(p) * m, m, rows.coords.data() + p * m);
-
-  Cells cells;
-  cells.offsets.assign(static_cast<size_t>(n_cells + 1), 0);
-  cells.offsets.back() = list.size;
-#pragma omp parallel if (list.size > kParallelWork)
+  auto point = [&](Index p) { return list.points + list.row(p) * m; };
+  std::vector<Cut> cuts(static_cast<size_t>(n_cells));
+  {
+    Rows rows{{}, cut_sample(list.size, n_cells), m};
+    const auto n_rows = static_cast<Index>(rows.order.size());
+    rows.coords.resize(static_cast<size_t>(n_rows * m));
+#pragma omp parallel for schedule(static) if (n_rows * m > kParallelWork)
+    for (Index r = 0; r < n_rows; ++r)
+      std::copy_n(point(rows.order[static_cast<size_t>(r)]), m, rows.coords.data() + r * m);
+#pragma omp parallel if (n_rows * 8 > kParallelWork)
 #pragma omp single
-  split(rows, frame, cells.offsets, 0, list.size, 0, n_cells);
+    split(rows, frame, cuts, 0, n_rows, 0, n_cells);
+  }
+
+  // Every row goes down the cuts to its cell (for the sampled rows, where the split put them).
+  // A descent is a chain of dependent loads, so a block of rows descends level by level
+  // together: the block's chains overlap. Every row takes the same number of steps, without
+  // branches (a one-cell part stays where it is).
+  std::vector<Index> cell_of(static_cast<size_t>(list.size));
+  Index depth = 0;
+  while ((Index{1} << depth) < n_cells) ++depth;
+  constexpr Index kBlock = 16;
+  const Index n_blocks = (list.size + kBlock - 1) / kBlock;
+#pragma omp parallel for schedule(static) if (list.size * depth > kParallelWork)
+  for (Index b = 0; b < n_blocks; ++b) {
+    const Index begin = b * kBlock, rows_here = std::min(kBlock, list.size - begin);
+    Index first[kBlock] = {}, count[kBlock];
+    std::fill_n(count, kBlock, n_cells);
+    for (Index level = 0; level < depth; ++level)
+      for (Index j = 0; j < rows_here; ++j) {
+        const Index left = count[j] / 2, p = begin + j;
+        const Cut& cut = cuts[static_cast<size_t>(first[j] + left)];
+        const double v = point(p)[cut.axis];  // not below the cut's key, with bitwise ops
+        const bool right =
+            (count[j] == 1) | (v > cut.key.x) | ((v == cut.key.x) & (p >= cut.key.position));
+        first[j] += right ? left : 0;
+        count[j] = right ? count[j] - left : left;
+      }
+    std::copy_n(first, rows_here, cell_of.data() + begin);
+  }
 
   // Each cell lists its objects in input order, so that what a cell's reduction keeps depends
-  // on the cells alone, not on where the selection happened to leave its rows.
-  std::vector<double>().swap(rows.coords);
-  const Index* offsets = cells.offsets.data();
-  Index* order = rows.order.data();
-  std::vector<Index> cell_of(static_cast<size_t>(list.size));
-#pragma omp parallel for schedule(static) if (list.size > kParallelWork)
-  for (Index c = 0; c < n_cells; ++c)
-    for (Index p = offsets[c]; p < offsets[c + 1]; ++p) cell_of[static_cast<size_t>(order[p])] = c;
-  std::vector<Index> fill(cells.offsets.begin(), cells.offsets.end() - 1);  // next slot per cell
-  for (size_t p = 0; p < cell_of.size(); ++p)
-    order[fill[static_cast<size_t>(cell_of[p])]++] = static_cast<Index>(p);
-  cells.order = std::move(rows.order);
+  // on the cells alone: a counting sort by cell, over chunks of rows in parallel (each chunk
+  // writes its rows of a cell after those of the chunks before it).
+  const Index chunks = std::clamp<Index>(list.size / 65536, 1, 64);
+  std::vector<Index> slot(static_cast<size_t>(chunks * n_cells), 0);  // chunk-major
+  auto chunk_rows = [&](Index c) {
+    return std::pair{list.size * c / chunks, list.size * (c + 1) / chunks};
+  };
+#pragma omp parallel for schedule(static) if (chunks > 1)
+  for (Index c = 0; c < chunks; ++c) {
+    const auto [begin, end] = chunk_rows(c);
+    for (Index p = begin; p < end; ++p)
+      ++slot[static_cast<size_t>(c * n_cells + cell_of[static_cast<size_t>(p)])];
+  }
+  Cells cells;
+  cells.offsets.assign(static_cast<size_t>(n_cells + 1), 0);
+  Index next = 0;
+  for (Index cell = 0; cell < n_cells; ++cell) {
+    cells.offsets[static_cast<size_t>(cell)] = next;
+    for (Index c = 0; c < chunks; ++c)
+      next += std::exchange(slot[static_cast<size_t>(c * n_cells + cell)], next);
+  }
+  cells.offsets.back() = next;
+  cells.order.resize(static_cast<size_t>(list.size));
+#pragma omp parallel for schedule(static) if (chunks > 1)
+  for (Index c = 0; c < chunks; ++c) {
+    const auto [begin, end] = chunk_rows(c);
+    Index* chunk_slot = slot.data() + c * n_cells;
+    for (Index p = begin; p < end; ++p)
+      cells.order[static_cast<size_t>(chunk_slot[cell_of[static_cast<size_t>(p)]]++)] = p;
+  }
   return cells;
 }
 

@@ -98,14 +98,15 @@ def compress(
         the cap keeps the O(N^3) reduction cheap. The degree taken is ``result.degree``.
     partition : {"kd", "greedy"}
         ``"kd"`` (default, fastest): ``size // N`` balanced k-d cells (median splits of the
-        widest coordinate in the units of `metric`), each reduced to N objects, in
-        parallel over cells. ``"greedy"``: the scheme the paper's theorems are proved for, run
-        in rounds: a k-d pass first cuts the objects to 4 * size, then every live object
-        proposes the smallest ball holding N + max(1, N // 8) live objects, disjoint balls are
-        taken smallest first and each is reduced to N, until `size` remain. Each merge moves
-        little weight inside a tiny ball, so the error is typically 2-9x lower than "kd"
-        (Fig. 2, m = 3 and 4), at 6-17x the time. Its `labels` are the nearest kept
-        object of every input object.
+        widest coordinate in the units of `metric`; above max(2^17, 256 x cells) objects,
+        the medians of a fixed random sample, so cell sizes vary by a few percent), each
+        reduced to N objects, in parallel over cells. ``"greedy"``: the scheme the paper's
+        theorems are proved for, run in rounds: a k-d pass first cuts the objects to 4 *
+        size, then every live object proposes the smallest ball holding N + max(1, N // 8)
+        live objects, disjoint balls are taken smallest first and each is reduced to N,
+        until `size` remain. Each merge moves little weight inside a tiny ball, so the error
+        is typically 2-9x lower than "kd" (Fig. 2, m = 3 and 4), at 6-17x the time. Its
+        `labels` are the nearest kept object of every input object.
     metric : (m,) array, optional
         How distances are measured when the groups are cut: objects are close when
         sum_v (metric_v (x_v - y_v))^2 is small. Default: 2 / (max_v - min_v), every column

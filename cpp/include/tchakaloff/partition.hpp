@@ -14,10 +14,13 @@ struct Cells {
   Index count() const { return static_cast<Index>(offsets.size()) - 1; }
 };
 
-// Exactly `cells` balanced k-d cells (sizes differ by at most one): split at the median of the
-// coordinate with the widest spread in `frame` units, in proportion to the number of cells on
-// each side, until every part is one cell. Deterministic (ties broken by position); each
-// cell lists its objects in input order.
+// Exactly `cells` balanced k-d cells: split at the median of the coordinate with the widest
+// spread in `frame` units, in proportion to the number of cells on each side, until every
+// part is one cell. The medians are exact (cell sizes differ by at most one) up to
+// max(2^17, 256 cells) objects; above that they are a random sample's (a fixed seed), and
+// every object then follows the cuts to its cell in one pass: sizes within a few percent
+// (standard deviation 3% at 1e6 objects in 178 cells). Deterministic (ties broken by
+// position); each cell lists its objects in input order.
 Cells kd_cells(const PointList& list, const Frame& frame, Index cells);
 
 }  // namespace tchakaloff
