@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <string>
 
 namespace tchakaloff {
@@ -183,6 +184,68 @@ RowMatrixXd point_features(const PointList& list, const MonomialTable& table, Ba
   return features;
 }
 
+Reduction checked(Reduction result) {
+  if (!(result.moment_error < 1e-6))
+    throw ReductionError(
+        "the reduced moments drifted from the input's by " + std::to_string(result.moment_error) +
+        " (relative to the total weight); the points are too ill-conditioned at this degree: "
+        "lower the degree or remove near-duplicate points");
+  return result;
+}
+
+// A list of at most 4N points (greedy's balls, the cells of its k-d pass): the features of
+// every point are evaluated once and the eliminations run on them (`reduce_rows`: one for
+// at most 2N points, else one grouped level and one more), and the kept points' features
+// are rows of the same matrix. No re-fit after a single elimination: it keeps the moments
+// to rounding, and the re-fit is there for the drift that many levels add up.
+Reduction reduce_small(const PointList& input, const MonomialTable& table, const Frame& frame,
+                       const ReduceOptions& options) {
+  const Index n = table.size();
+  std::vector<Index> rows;
+  std::vector<double> weights;
+  for (Index p = 0; p < input.size; ++p)
+    if (input.weight(p) > 0) {
+      rows.push_back(input.row(p));
+      weights.push_back(input.weight(p));
+    }
+  const auto g = static_cast<Index>(rows.size());
+  const PointList live{input.points, input.dim, g, rows.data(), weights.data()};
+  const RowMatrixXd features = point_features(live, table, options.basis, frame);
+  Eigen::VectorXd w = Eigen::Map<const Eigen::VectorXd>(weights.data(), g);
+  const Eigen::VectorXd target = features.transpose() * w;
+
+  Reduction result;
+  result.levels = g <= n ? 0 : g <= 2 * n ? 1 : 2;
+  if (result.levels > 0) {
+    std::vector<Index> each(static_cast<size_t>(g + 1));
+    std::iota(each.begin(), each.end(), Index{0});
+    reduce_rows(features, w,
+                options.prefer_central ? central_cost(live, each, frame, target, table.degree())
+                                       : Eigen::VectorXd());
+  }
+  std::vector<Index> order;  // kept positions, by input row
+  for (Index p = 0; p < g; ++p)
+    if (w[p] > 0) order.push_back(p);
+  std::sort(order.begin(), order.end(), [&](Index a, Index b) {
+    return rows[static_cast<size_t>(a)] < rows[static_cast<size_t>(b)];
+  });
+  const auto kept = static_cast<Index>(order.size());
+  RowMatrixXd kept_features(kept, n);
+  Eigen::VectorXd kept_weights(kept);
+  for (Index i = 0; i < kept; ++i) {
+    const auto p = order[static_cast<size_t>(i)];
+    kept_features.row(i) = features.row(p);
+    kept_weights[i] = w[p];
+    result.indices.push_back(rows[static_cast<size_t>(p)]);
+  }
+  const double residual = result.levels == 2
+      ? refit(kept_features, target, kept_weights)
+      : (kept_features.transpose() * kept_weights - target).cwiseAbs().maxCoeff();
+  result.weights.assign(kept_weights.data(), kept_weights.data() + kept);
+  result.moment_error = residual / target[0];
+  return result;
+}
+
 }  // namespace
 
 Reduction reduce(const PointList& input, Index degree, const ReduceOptions& options) {
@@ -194,6 +257,7 @@ Reduction reduce(const PointList& input, Index degree, const ReduceOptions& opti
 Reduction reduce(const PointList& input, const MonomialTable& table, const ReduceOptions& options) {
   const Frame frame = Frame::bounding_box(input);
   const Index n = table.size();
+  if (input.size <= 4 * n) return checked(reduce_small(input, table, frame, options));
 
   // The live list: level 0 is the input itself; later levels own their rows and weights.
   PointList list = input;
@@ -285,12 +349,7 @@ Reduction reduce(const PointList& input, const MonomialTable& table, const Reduc
   result.indices = final_rows;
   result.weights.assign(final_weights.data(), final_weights.data() + final_weights.size());
   result.moment_error = residual / target[0];
-  if (!(result.moment_error < 1e-6))
-    throw ReductionError(
-        "the reduced moments drifted from the input's by " + std::to_string(result.moment_error) +
-        " (relative to the total weight); the points are too ill-conditioned at this degree: "
-        "lower the degree or remove near-duplicate points");
-  return result;
+  return checked(std::move(result));
 }
 
 }  // namespace tchakaloff

@@ -7,7 +7,8 @@
 // (O(G N^2 + G (G - N)^2), not one solve per removed point), drop the groups that lost all
 // weight, rescale the survivors and recurse. Each level re-reads the surviving points from
 // their coordinates, so no n x N matrix is ever stored: O(n N + N^3 log(n / N)) time and
-// O(G N) extra memory.
+// O(G N) extra memory. Lists of at most 4N points (greedy's balls) are reduced on their
+// features, evaluated once; a single elimination (at most 2N points) is not re-fitted.
 
 #include <tchakaloff/moments.hpp>
 
