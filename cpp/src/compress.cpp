@@ -1,4 +1,5 @@
 #include <tchakaloff/compress.hpp>
+#include <tchakaloff/parallel_sort.hpp>
 
 #include <algorithm>
 #include <exception>
@@ -68,7 +69,7 @@ Compression reduce_cells(const PointList& list, const Cells& cells, Index degree
     for (size_t i = 0; i < r.indices.size(); ++i) kept.emplace_back(r.indices[i], r.weights[i]);
     result.moment_error = std::max(result.moment_error, r.moment_error);
   }
-  std::sort(kept.begin(), kept.end());
+  parallel_sort(kept);  // rows are distinct
   for (const auto& [row, weight] : kept) {
     result.indices.push_back(row);
     result.weights.push_back(weight);

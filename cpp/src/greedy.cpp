@@ -5,6 +5,7 @@
 
 #include <tchakaloff/compress.hpp>
 #include <tchakaloff/neighbours.hpp>
+#include <tchakaloff/parallel_sort.hpp>
 
 #include <algorithm>
 #include <limits>
@@ -107,7 +108,7 @@ void merge_round(const PointList& list, const Frame& frame, Index degree, Live& 
   using Key = std::pair<double, Index>;
   std::vector<Key> order(static_cast<size_t>(n));
   for (Index p = 0; p < n; ++p) order[static_cast<size_t>(p)] = {live.radius(p), p};
-  std::sort(order.begin(), order.end());
+  parallel_sort(order);
   // Lists searched in this round, with their true radius, waiting for their turn.
   std::priority_queue<Key, std::vector<Key>, std::greater<>> waiting;
   constexpr size_t kBatch = 256;

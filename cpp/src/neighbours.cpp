@@ -59,35 +59,44 @@ Index NeighbourTree::build(const double* points, Index begin, Index end) {
   return id;
 }
 
+template <int M>
 void NeighbourTree::search(Index id, const double* query, Index count, Search& state,
                            double box2) const {
   const Node& node = nodes_[static_cast<size_t>(id)];
-  auto& best = state.best;
   if (node.left < 0) {
+    auto& best = state.best;
     for (Index p = node.begin; p < node.end; ++p) {
-      const double d2 = squared_distance(p, query);
+      const double d2 = squared_distance<M>(p, query);
       if (d2 > state.bound) continue;  // the common case, decided on the distance alone
       const Index point = reported(p, state.position);
       if (point < 0) continue;
       const std::pair<double, Index> candidate{d2, point};
-      const bool full = static_cast<Index>(best.size()) == count;
-      if (full && !(candidate < state.worst())) continue;  // a tie, lost on the index
+      if (static_cast<Index>(best.size()) < count) {
+        // Not full: nothing is pruned yet, so the first `count` are ordered once, when full.
+        best.push_back(candidate);
+        if (static_cast<Index>(best.size()) == count) {
+          if (state.sorted) std::sort(best.begin(), best.end());
+          else std::make_heap(best.begin(), best.end());
+          state.bound = state.worst().first;
+        }
+        continue;
+      }
+      if (!(candidate < state.worst())) continue;  // a tie, lost on the index
       if (state.sorted) {
-        if (full) best.pop_back();
+        best.pop_back();
         best.insert(std::upper_bound(best.begin(), best.end(), candidate), candidate);
       } else {
-        if (full) std::pop_heap(best.begin(), best.end());
-        else best.emplace_back();
+        std::pop_heap(best.begin(), best.end());
         best.back() = candidate;
         std::push_heap(best.begin(), best.end());
       }
-      if (static_cast<Index>(best.size()) == count) state.bound = state.worst().first;
+      state.bound = state.worst().first;
     }
     return;
   }
   const double gap = query[node.axis] - node.split;
   const Index near = gap < 0 ? node.left : node.right, far = gap < 0 ? node.right : node.left;
-  search(near, query, count, state, box2);
+  search<M>(near, query, count, state, box2);
   // The far side's box is at least box2 away, with this axis's share raised to gap^2 (the
   // incremental bound of Arya and Mount): it prunes on every axis at once, not only this one.
   // <= keeps ties on the boundary, so the answer does not depend on the tree's shape.
@@ -95,7 +104,7 @@ void NeighbourTree::search(Index id, const double* query, Index count, Search& s
   const double saved = along, far2 = box2 - saved + gap * gap;
   if (far2 <= state.bound) {
     along = gap * gap;
-    search(far, query, count, state, far2);
+    search<M>(far, query, count, state, far2);
     along = saved;
   }
 }
@@ -103,11 +112,12 @@ void NeighbourTree::search(Index id, const double* query, Index count, Search& s
 void NeighbourTree::nearest(const double* query, Index count, Index* out, double* distance2,
                             const Index* position) const {
   if (count < 1 || count > n_) throw std::invalid_argument("neighbour count out of range");
-  std::vector<std::pair<double, Index>> best;
+  thread_local Search state;  // reused by the thread's next query: a search allocates nothing
+  auto& best = state.best;
+  best.clear();
   if (count * kBruteForce > n_) {
     // A ball holding a large share of the points: the tree would visit most leaves anyway,
     // and a heap of that size costs more than selecting among all distances at once.
-    best.reserve(static_cast<size_t>(n_));
     for (Index p = 0; p < n_; ++p)
       if (const Index point = reported(p, position); point >= 0)
         best.emplace_back(squared_distance(p, query), point);
@@ -116,14 +126,22 @@ void NeighbourTree::nearest(const double* query, Index count, Index* out, double
       std::sort(best.begin(), best.begin() + (count - 1));
     }
   } else {
-    Search state;
     state.sorted = count <= 64;
-    state.best.reserve(static_cast<size_t>(count));
+    state.bound = std::numeric_limits<double>::infinity();
     state.gap2.assign(static_cast<size_t>(dim_), 0.0);
     state.position = position;
-    search(0, query, count, state, 0.0);
-    if (!state.sorted) std::sort_heap(state.best.begin(), state.best.end());
-    best = std::move(state.best);
+    switch (dim_) {  // the common dimensions with their distance loop unrolled
+      case 1: search<1>(0, query, count, state, 0.0); break;
+      case 2: search<2>(0, query, count, state, 0.0); break;
+      case 3: search<3>(0, query, count, state, 0.0); break;
+      case 4: search<4>(0, query, count, state, 0.0); break;
+      default: search<0>(0, query, count, state, 0.0);
+    }
+    if (static_cast<Index>(best.size()) < count) {
+      std::sort(best.begin(), best.end());  // never filled (too few points)
+    } else if (!state.sorted) {
+      std::sort_heap(best.begin(), best.end());
+    }
   }
   if (static_cast<Index>(best.size()) < count)
     throw std::invalid_argument("neighbour count out of range");

@@ -1,9 +1,11 @@
 // NeighbourTree against brute force, compress (kd and greedy) against its contract: at most
 // `size` kept rows, positive weights, the total and the global moments unchanged, the same
-// answer for any thread count; and the greedy rounds against a plain version of them.
+// answer for any thread count; the greedy rounds against a plain version of them; and the
+// parallel sort the rounds use against std::sort.
 
 #include <tchakaloff/compress.hpp>
 #include <tchakaloff/neighbours.hpp>
+#include <tchakaloff/parallel_sort.hpp>
 
 #include "check.hpp"
 
@@ -200,8 +202,32 @@ void greedy_matches_plain_rounds() {
   }
 }
 
+// parallel_sort gives std::sort's order for every thread count (chunks merged pairwise,
+// an odd chunk count included).
+void parallel_sort_matches_sort() {
+  std::mt19937_64 rng(9);
+  std::vector<std::pair<double, Index>> values(100003);
+  for (size_t i = 0; i < values.size(); ++i)
+    values[i] = {static_cast<double>(rng() % 1000), static_cast<Index>(i)};  // ties on .first
+  std::vector<std::pair<double, Index>> expected = values;
+  std::sort(expected.begin(), expected.end());
+#ifdef _OPENMP
+  const int saved = omp_get_max_threads();
+  for (const int threads : {1, 2, 3, 5}) {
+    omp_set_num_threads(threads);
+#endif
+    std::vector<std::pair<double, Index>> sorted = values;
+    tchakaloff::parallel_sort(sorted);
+    CHECK(sorted == expected);
+#ifdef _OPENMP
+  }
+  omp_set_num_threads(saved);
+#endif
+}
+
 int main() {
   check::run("nearest_matches_brute_force", nearest_matches_brute_force);
+  check::run("parallel_sort_matches_sort", parallel_sort_matches_sort);
   check::run("kd_keeps_moments", [] { compress_keeps_moments(Partition::kd); });
   check::run("greedy_keeps_moments", [] { compress_keeps_moments(Partition::greedy); });
   check::run("greedy_matches_plain_rounds", greedy_matches_plain_rounds);

@@ -5,6 +5,7 @@
 
 #include <tchakaloff/types.hpp>
 
+#include <algorithm>
 #include <limits>
 #include <vector>
 
@@ -32,8 +33,8 @@ class NeighbourTree {
     double split = 0.0;
   };
   struct Search {
-    // The best `count` so far: sorted for a few tens (an insertion beats a heap there),
-    // else a heap with the worst on top.
+    // The best `count` so far: in arrival order until there are `count` of them, then
+    // sorted for a few tens (an insertion beats a heap there), else a heap, worst on top.
     std::vector<std::pair<double, Index>> best;
     bool sorted = true;
     const std::pair<double, Index>& worst() const { return sorted ? best.back() : best.front(); }
@@ -42,16 +43,20 @@ class NeighbourTree {
     const Index* position = nullptr;
   };
   Index build(const double* points, Index begin, Index end);
-  double squared_distance(Index p, const double* query) const {  // p in tree order
-    const double* x = coordinates_.data() + p * dim_;
+  // p in tree order; M > 0: the dimension, known at compile time (the loop unrolled).
+  template <int M = 0>
+  double squared_distance(Index p, const double* query) const {
+    const Index dim = M > 0 ? M : dim_;
+    const double* x = coordinates_.data() + p * dim;
     double d2 = 0.0;
-    for (Index v = 0; v < dim_; ++v) d2 += (x[v] - query[v]) * (x[v] - query[v]);
+    for (Index v = 0; v < dim; ++v) d2 += (x[v] - query[v]) * (x[v] - query[v]);
     return d2;
   }
   Index reported(Index p, const Index* position) const {  // what nearest() returns for p
     const Index point = order_[static_cast<size_t>(p)];
     return position ? position[point] : point;
   }
+  template <int M>
   void search(Index node, const double* query, Index count, Search& state, double box2) const;
 
   Index n_, dim_;
