@@ -184,6 +184,7 @@ RowMatrixXd point_features(const PointList& list, const MonomialTable& table, Ba
   return features;
 }
 
+// The result, unless its moments drifted from the input's beyond what rounding explains.
 Reduction checked(Reduction result) {
   if (!(result.moment_error < 1e-6))
     throw ReductionError(
