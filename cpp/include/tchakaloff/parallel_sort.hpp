@@ -3,10 +3,12 @@
 
 #include <tchakaloff/types.hpp>
 
-#include <omp.h>
-
 #include <algorithm>
 #include <vector>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 namespace tchakaloff {
 
@@ -15,7 +17,11 @@ namespace tchakaloff {
 template <class T>
 void parallel_sort(std::vector<T>& values) {
   const auto n = static_cast<Index>(values.size());
+#ifdef _OPENMP
   const Index chunks = n < 16384 ? 1 : omp_get_max_threads();
+#else
+  const Index chunks = 1;
+#endif
   if (chunks <= 1) {
     std::sort(values.begin(), values.end());
     return;
