@@ -5,7 +5,6 @@
 
 #include <tchakaloff/types.hpp>
 
-#include <algorithm>
 #include <limits>
 #include <vector>
 
