@@ -184,8 +184,33 @@ RowMatrixXd point_features(const PointList& list, const MonomialTable& table, Ba
   return features;
 }
 
-// The result, unless its moments drifted from the input's beyond what rounding explains.
-Reduction checked(Reduction result) {
+// The result of a reduced list: its positive-weight points in the order of their input rows,
+// with the weights re-fitted to the input's moments `target` when `refit_weights` (else the
+// residual as it is), unless the moments drifted beyond what rounding explains.
+// `features_of(kept, order)` gives the features of the kept points (a PointList of their
+// rows; `order` their positions in `list`), one row each.
+template <class FeaturesOf>
+Reduction finished(const PointList& list, const Eigen::VectorXd& target, bool refit_weights,
+                   Index levels, FeaturesOf features_of) {
+  std::vector<Index> order;
+  for (Index p = 0; p < list.size; ++p)
+    if (list.weight(p) > 0) order.push_back(p);
+  std::sort(order.begin(), order.end(),
+            [&](Index a, Index b) { return list.row(a) < list.row(b); });
+  Reduction result;
+  result.levels = levels;
+  Eigen::VectorXd weights(static_cast<Index>(order.size()));
+  for (size_t i = 0; i < order.size(); ++i) {
+    result.indices.push_back(list.row(order[i]));
+    weights[static_cast<Index>(i)] = list.weight(order[i]);
+  }
+  const PointList kept{list.points, list.dim, weights.size(), result.indices.data(), nullptr};
+  const RowMatrixXd features = features_of(kept, order);
+  const double residual = refit_weights
+      ? refit(features, target, weights)
+      : (features.transpose() * weights - target).cwiseAbs().maxCoeff();
+  result.weights.assign(weights.data(), weights.data() + weights.size());
+  result.moment_error = residual / target[0];
   if (!(result.moment_error < 1e-6))
     throw ReductionError(
         "the reduced moments drifted from the input's by " + std::to_string(result.moment_error) +
@@ -215,36 +240,22 @@ Reduction reduce_small(const PointList& input, const MonomialTable& table, const
   Eigen::VectorXd w = Eigen::Map<const Eigen::VectorXd>(weights.data(), g);
   const Eigen::VectorXd target = features.transpose() * w;
 
-  Reduction result;
-  result.levels = g <= n ? 0 : g <= 2 * n ? 1 : 2;
-  if (result.levels > 0) {
+  const Index levels = g <= n ? 0 : g <= 2 * n ? 1 : 2;
+  if (levels > 0) {
     std::vector<Index> each(static_cast<size_t>(g + 1));
     std::iota(each.begin(), each.end(), Index{0});
     reduce_rows(features, w,
                 options.prefer_central ? central_cost(live, each, frame, target, table.degree())
                                        : Eigen::VectorXd());
   }
-  std::vector<Index> order;  // kept positions, by input row
-  for (Index p = 0; p < g; ++p)
-    if (w[p] > 0) order.push_back(p);
-  std::sort(order.begin(), order.end(), [&](Index a, Index b) {
-    return rows[static_cast<size_t>(a)] < rows[static_cast<size_t>(b)];
-  });
-  const auto kept = static_cast<Index>(order.size());
-  RowMatrixXd kept_features(kept, n);
-  Eigen::VectorXd kept_weights(kept);
-  for (Index i = 0; i < kept; ++i) {
-    const auto p = order[static_cast<size_t>(i)];
-    kept_features.row(i) = features.row(p);
-    kept_weights[i] = w[p];
-    result.indices.push_back(rows[static_cast<size_t>(p)]);
-  }
-  const double residual = result.levels == 2
-      ? refit(kept_features, target, kept_weights)
-      : (kept_features.transpose() * kept_weights - target).cwiseAbs().maxCoeff();
-  result.weights.assign(kept_weights.data(), kept_weights.data() + kept);
-  result.moment_error = residual / target[0];
-  return result;
+  const PointList reduced{input.points, input.dim, g, rows.data(), w.data()};
+  return finished(reduced, target, levels == 2, levels,
+                  [&](const PointList&, const std::vector<Index>& order) {
+                    RowMatrixXd kept(static_cast<Index>(order.size()), n);
+                    for (size_t i = 0; i < order.size(); ++i)
+                      kept.row(static_cast<Index>(i)) = features.row(order[i]);
+                    return kept;
+                  });
 }
 
 }  // namespace
@@ -258,7 +269,7 @@ Reduction reduce(const PointList& input, Index degree, const ReduceOptions& opti
 Reduction reduce(const PointList& input, const MonomialTable& table, const ReduceOptions& options) {
   const Frame frame = Frame::bounding_box(input);
   const Index n = table.size();
-  if (input.size <= 4 * n) return checked(reduce_small(input, table, frame, options));
+  if (input.size <= 4 * n) return reduce_small(input, table, frame, options);
 
   // The live list: level 0 is the input itself; later levels own their rows and weights.
   PointList list = input;
@@ -268,7 +279,7 @@ Reduction reduce(const PointList& input, const MonomialTable& table, const Reduc
   if (input.weights) live = std::count_if(input.weights, input.weights + input.size, [](double w) { return w > 0; });
 
   Eigen::VectorXd target;  // moments of the input in the frame, kept to re-fit against
-  Reduction result;
+  Index levels = 0;
   while (live > n || target.size() == 0) {
     const Index groups = choose_groups(list.size, list.dim, n);
     const std::vector<Index> offsets = equal_split(list.size, groups);
@@ -278,7 +289,7 @@ Reduction reduce(const PointList& input, const MonomialTable& table, const Reduc
       for (Index g = 0; g < groups; ++g) target += sums.row(g).transpose();
       if (live <= n) break;
     }
-    ++result.levels;
+    ++levels;
 
     Eigen::VectorXd mass = sums.col(0);
     RowMatrixXd centroids = sums;
@@ -328,29 +339,11 @@ Reduction reduce(const PointList& input, const MonomialTable& table, const Reduc
   }
 
   // The at most N survivors (or all positive-weight input points): a last re-fit on their
-  // own features, then the residual the caller sees.
-  std::vector<Index> order;
-  for (Index p = 0; p < list.size; ++p)
-    if (list.weight(p) > 0) order.push_back(p);
-  std::sort(order.begin(), order.end(),
-            [&](Index a, Index b) { return list.row(a) < list.row(b); });
-  std::vector<Index> final_rows;
-  Eigen::VectorXd final_weights(static_cast<Index>(order.size()));
-  for (size_t i = 0; i < order.size(); ++i) {
-    final_rows.push_back(list.row(order[i]));
-    final_weights[static_cast<Index>(i)] = list.weight(order[i]);
-  }
-  PointList kept_list{input.points, input.dim, static_cast<Index>(final_rows.size()),
-                      final_rows.data(), nullptr};
-  const RowMatrixXd features = point_features(kept_list, table, options.basis, frame);
-  // Nothing removed (at most N live inputs): keep the caller's weights exactly.
-  const double residual = result.levels == 0
-      ? (features.transpose() * final_weights - target).cwiseAbs().maxCoeff()
-      : refit(features, target, final_weights);
-  result.indices = final_rows;
-  result.weights.assign(final_weights.data(), final_weights.data() + final_weights.size());
-  result.moment_error = residual / target[0];
-  return checked(std::move(result));
+  // own features, unless nothing was removed (the caller's weights are then kept exactly).
+  return finished(list, target, levels > 0, levels,
+                  [&](const PointList& kept, const std::vector<Index>&) {
+                    return point_features(kept, table, options.basis, frame);
+                  });
 }
 
 }  // namespace tchakaloff

@@ -115,16 +115,13 @@ void NeighbourTree::nearest(const double* query, Index count, Index* out, double
   thread_local Search state;  // reused by the thread's next query: a search allocates nothing
   auto& best = state.best;
   best.clear();
-  if (count * kBruteForce > n_) {
-    // A ball holding a large share of the points: the tree would visit most leaves anyway,
-    // and a heap of that size costs more than selecting among all distances at once.
+  // A ball holding a large share of the points: the tree would visit most leaves anyway, and
+  // a heap of that size costs more than selecting among all distances at once.
+  const bool scan = count * kBruteForce > n_;
+  if (scan) {
     for (Index p = 0; p < n_; ++p)
       if (const Index point = reported(p, position); point >= 0)
         best.emplace_back(squared_distance(p, query), point);
-    if (static_cast<Index>(best.size()) >= count) {
-      std::nth_element(best.begin(), best.begin() + (count - 1), best.end());
-      std::sort(best.begin(), best.begin() + (count - 1));
-    }
   } else {
     state.sorted = count <= 64;
     state.bound = std::numeric_limits<double>::infinity();
@@ -137,14 +134,15 @@ void NeighbourTree::nearest(const double* query, Index count, Index* out, double
       case 4: search<4>(0, query, count, state, 0.0); break;
       default: search<0>(0, query, count, state, 0.0);
     }
-    if (static_cast<Index>(best.size()) < count) {
-      std::sort(best.begin(), best.end());  // never filled (too few points)
-    } else if (!state.sorted) {
-      std::sort_heap(best.begin(), best.end());
-    }
   }
   if (static_cast<Index>(best.size()) < count)
     throw std::invalid_argument("neighbour count out of range");
+  if (scan) {
+    std::nth_element(best.begin(), best.begin() + (count - 1), best.end());
+    std::sort(best.begin(), best.begin() + (count - 1));
+  } else if (!state.sorted) {
+    std::sort_heap(best.begin(), best.end());
+  }
   for (Index j = 0; j < count; ++j) {
     out[j] = best[static_cast<size_t>(j)].second;
     distance2[j] = best[static_cast<size_t>(j)].first;
