@@ -219,7 +219,7 @@ Reduction finished(const PointList& list, const Eigen::VectorXd& target, bool re
   return result;
 }
 
-// A list of at most 4N points (greedy's balls, the cells of its k-d pass): the features of
+// A list of at most 4N points (greedy's balls, most cells of its k-d pass): the features of
 // every point are evaluated once and the eliminations run on them (`reduce_rows`: one for
 // at most 2N points, else one grouped level and one more), and the kept points' features
 // are rows of the same matrix. No re-fit after a single elimination: it keeps the moments

@@ -50,9 +50,19 @@ class Compression:
 # functions is already at the floor of double precision (App. G).
 AUTO_MAX_MOMENTS = 500
 PARTITIONS = ("kd", "greedy")
-# greedy: a k-d pass first cuts to this many times the size (far from the target the balls
-# are tiny either way, and the pass is much cheaper than merging rounds).
-GREEDY_PRESORT = 4.0
+# greedy: a k-d pass first cuts the objects to F * size, far cheaper than merging rounds.
+# Its cells hold about 1/F the volume of the last rounds' balls, so in the m dimensions
+# they are cut along their Taylor remainder (~ diameter^(k+1) per unit weight) is
+# F^((k+1)/m) times smaller. F makes that PREPASS_GAIN, so the pass costs little accuracy,
+# but stays at most PREPASS_MAX: where 16 needs more (high m, low k), running the rounds
+# from further away doubles their time for an error within the trials' spread.
+PREPASS_GAIN = 16.0
+PREPASS_MAX = 4.0
+
+
+def greedy_prepass(m: int, k: int) -> float:
+    """F for objects cut along m dimensions, matched to degree k."""
+    return min(PREPASS_MAX, PREPASS_GAIN ** (m / (k + 1)))
 
 
 def auto_degree(m: int, size: int) -> int:
@@ -101,12 +111,14 @@ def compress(
         widest coordinate in the units of `metric`; above max(2^17, 256 x cells) objects,
         the medians of a fixed random sample, so cell sizes vary by a few percent), each
         reduced to N objects, in parallel over cells. ``"greedy"``: the scheme the paper's
-        theorems are proved for, run in rounds: a k-d pass first cuts the objects to 4 *
-        size, then every live object proposes the smallest ball holding N + max(1, N // 8)
-        live objects, disjoint balls are taken smallest first and each is reduced to N,
-        until `size` remain. Each merge moves little weight inside a tiny ball, so the error
-        is typically 2-9x lower than "kd" (Fig. 2, m = 3 and 4), at 4-14x the time. Its
-        `labels` are the nearest kept object of every input object.
+        theorems are proved for, run in rounds: a k-d pass first cuts the objects to F *
+        size, F = min(4, 16^(m/(k+1))) (where below 4, its cells leave a Taylor remainder 16x
+        smaller than the last merges'), then every live object
+        proposes the smallest ball holding N + max(1, N // 8) live objects, disjoint balls
+        are taken smallest first and each is reduced to N, until `size` remain. Each merge
+        moves little weight inside a tiny ball, so the error is typically 2-9x lower than
+        "kd" (Fig. 2, m = 3 and 4), at 4-14x the time. Its `labels` are the nearest kept
+        object of every input object.
     metric : (m,) array, optional
         How distances are measured when the groups are cut: objects are close when
         sum_v (metric_v (x_v - y_v))^2 is small. Default: 2 / (max_v - min_v), every column
@@ -162,7 +174,7 @@ def compress(
             False,
             partition,
             merge,
-            GREEDY_PRESORT,
+            greedy_prepass(x.shape[1] if cut is None else int(np.count_nonzero(cut)), k),
             report,
             cut,
         )
