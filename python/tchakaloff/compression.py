@@ -117,7 +117,7 @@ def compress(
         proposes the smallest ball holding N + max(1, N // 8) live objects, disjoint balls
         are taken smallest first and each is reduced to N, until `size` remain. Each merge
         moves little weight inside a tiny ball, so the error is typically 2-9x lower than
-        "kd" (Fig. 2, m = 3 and 4), at 4-14x the time. Its `labels` are the nearest kept
+        "kd" (Fig. 2, m = 3 and 4), at 2-14x the time. Its `labels` are the nearest kept
         object of every input object.
     metric : (m,) array, optional
         How distances are measured when the groups are cut: objects are close when
