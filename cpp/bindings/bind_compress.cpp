@@ -34,7 +34,7 @@ void bind_compress(py::module_& m) {
       "compress",
       [](const PointsRef& points, const std::optional<WeightsArray>& weights, Index degree,
          Index size, bool prefer_central, const std::string& partition, Index merge,
-         double presort, const py::object& progress,
+         double prepass, const py::object& progress,
          const std::optional<Eigen::VectorXd>& metric) {
         const PointList list = point_list(points, weights);
         if (partition != "kd" && partition != "greedy")
@@ -42,7 +42,7 @@ void bind_compress(py::module_& m) {
         if (merge < 1) throw std::invalid_argument("merge must be at least 1");
         CompressOptions options{Basis::chebyshev, prefer_central,
                                 partition == "greedy" ? Partition::greedy : Partition::kd, merge,
-                                presort, progress_poll(progress)};
+                                prepass, progress_poll(progress)};
         if (metric) options.metric = *metric;
         // Safe without the GIL: the core reads only the caller's numpy buffers; the progress
         // callback takes the GIL back before touching Python.
@@ -55,7 +55,7 @@ void bind_compress(py::module_& m) {
       },
       py::arg("points").noconvert(), py::arg("weights").none(true), py::arg("degree"),
       py::arg("size"), py::arg("prefer_central") = true, py::arg("partition") = "kd",
-      py::arg("merge") = 1, py::arg("presort") = 0.0, py::arg("progress") = py::none(),
+      py::arg("merge") = 1, py::arg("prepass") = 0.0, py::arg("progress") = py::none(),
       py::arg("metric") = py::none());
 
   m.def(

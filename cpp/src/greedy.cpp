@@ -233,9 +233,10 @@ Compression greedy_compress(const PointList& list, const Frame& frame, Index deg
 
   Live live;
   double moment_error = 0.0;
-  if (options.presort > 1.0 && static_cast<double>(list.size) > options.presort * static_cast<double>(size)) {
-    // Far from the target the groups are tiny anyway: one k-d pass gets there faster.
-    const auto first = static_cast<Index>(options.presort * static_cast<double>(size));
+  if (options.prepass > 1.0 && static_cast<double>(list.size) > options.prepass * static_cast<double>(size)) {
+    // Far from the target one k-d pass is much cheaper than rounds (the caller sizes it so
+    // that its cells leave a small Taylor remainder next to the last merges).
+    const auto first = static_cast<Index>(options.prepass * static_cast<double>(size));
     const Compression cut =
         reduce_cells(list, kd_cells(list, frame, std::max<Index>(1, first / n)), degree, cell_options);
     live.rows = cut.indices;

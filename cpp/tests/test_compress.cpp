@@ -96,7 +96,7 @@ void compress_keeps_moments(Partition partition) {
   CompressOptions options;
   options.partition = partition;
   options.merge = 2;
-  options.presort = partition == Partition::greedy ? 3.0 : 0.0;
+  options.prepass = partition == Partition::greedy ? 3.0 : 0.0;
   const Compression c = tchakaloff::compress(list, degree, size, options);
   CHECK(static_cast<Index>(c.indices.size()) <= size);
   CHECK(std::is_sorted(c.indices.begin(), c.indices.end()));

@@ -38,7 +38,7 @@ def compress(
     prefer_central: bool = True,
     partition: str = "kd",
     merge: int = 1,
-    presort: float = 0.0,
+    prepass: float = 0.0,
     progress: Callable[[int, int], None] | None = None,
     metric: NDArray[np.float64] | None = None,
 ) -> dict[str, Any]: ...  # indices, weights, labels, cells, moment_error

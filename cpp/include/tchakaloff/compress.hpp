@@ -24,7 +24,7 @@ struct CompressOptions {
   bool prefer_central = true;  // see ReduceOptions
   Partition partition = Partition::kd;
   Index merge = 1;           // greedy: objects removed per group (group size N + merge)
-  double presort = 0.0;      // greedy: first cut to presort * size by kd cells (0: never)
+  double prepass = 0.0;      // greedy: first cut to prepass * size by kd cells (<= 1: never)
   // Called on the calling thread between batches of cells with (cells done, cells); may throw.
   std::function<void(Index, Index)> progress;
   // Per-column factors of the distances that cut the cells: objects are close when
