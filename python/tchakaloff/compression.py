@@ -51,8 +51,8 @@ class Compression:
 AUTO_MAX_MOMENTS = 500
 PARTITIONS = ("kd", "greedy")
 # greedy: a k-d pass first cuts the objects to F * size, far cheaper than merging rounds.
-# Its cells hold about 1/F the volume of the last rounds' balls, so in the m dimensions
-# they are cut along their Taylor remainder (~ diameter^(k+1) per unit weight) is
+# Its cells hold about 1/F the volume of the last rounds' balls (in the m dimensions they
+# are cut along), so their Taylor remainder (~ diameter^(k+1) per unit weight) is
 # F^((k+1)/m) times smaller. F makes that PREPASS_GAIN, so the pass costs little accuracy,
 # but stays at most PREPASS_MAX: where 16 needs more (high m, low k), running the rounds
 # from further away doubles their time for an error within the trials' spread.
@@ -112,13 +112,13 @@ def compress(
         the medians of a fixed random sample, so cell sizes vary by a few percent), each
         reduced to N objects, in parallel over cells. ``"greedy"``: the scheme the paper's
         theorems are proved for, run in rounds: a k-d pass first cuts the objects to F *
-        size, F = min(4, 16^(m/(k+1))) (where below 4, its cells leave a Taylor remainder 16x
-        smaller than the last merges'), then every live object
-        proposes the smallest ball holding N + max(1, N // 8) live objects, disjoint balls
-        are taken smallest first and each is reduced to N, until `size` remain. Each merge
-        moves little weight inside a tiny ball, so the error is typically 2-9x lower than
-        "kd" (Fig. 2, m = 3 and 4), at 2-14x the time. Its `labels` are the nearest kept
-        object of every input object.
+        size, F = min(4, 16^(m/(k+1))) (where below 4, its cells leave a Taylor remainder
+        16x smaller than the last merges'), then every live object proposes the smallest
+        ball holding N + max(1, N // 8) live objects, disjoint balls are taken smallest
+        first and each is reduced to N, until `size` remain. Each merge moves little weight
+        inside a tiny ball, so the error is typically 2-9x lower than "kd" (Fig. 2, m = 3
+        and 4), at 2-14x the time. Its `labels` are the nearest kept object of every input
+        object.
     metric : (m,) array, optional
         How distances are measured when the groups are cut: objects are close when
         sum_v (metric_v (x_v - y_v))^2 is small. Default: 2 / (max_v - min_v), every column
