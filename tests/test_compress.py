@@ -147,14 +147,7 @@ def test_greedy_k_d_pass_costs_little_accuracy(monkeypatch):
 
     def mean_error():
         rng = np.random.default_rng(3)
-        errors = []
-        for _ in range(8):
-            w = rng.uniform(-1, 1, size=(8000, 2))
-            x = rng.uniform(-1, 1, size=(10, 2))
-            values = (1 / (1 + np.exp(-w @ x.T))).mean(axis=1)
-            res = tchakaloff.compress(w, size=800, degree=4, partition="greedy")
-            errors.append(abs(values.mean() - res.weights @ values[res.indices] / len(w)))
-        return np.mean(errors)
+        return np.mean([sigmoid_error(2, 4, 8000, rng, partition="greedy") for _ in range(8)])
 
     with_pass = mean_error()
     monkeypatch.setattr(tchakaloff.compression, "PREPASS_MAX", 1.0)  # F = 1: no pass
@@ -252,12 +245,12 @@ def test_bad_objects():
         tchakaloff.compress(x[:6] * 0, -np.ones(6), size=100, degree=2)
 
 
-def sigmoid_error(m: int, k: int, d: int, rng: np.random.Generator) -> float:
+def sigmoid_error(m: int, k: int, d: int, rng: np.random.Generator, partition: str = "kd") -> float:
     """|f(all) - f(compressed)| for the paper's Fig. 2 function, d' = max(0.1 d, N)."""
     w = rng.uniform(-1, 1, size=(d, m))
     x = rng.uniform(-1, 1, size=(10, m))
     size = max(d // 10, tchakaloff.n_moments(m, k))
-    res = tchakaloff.compress(w, size=size, degree=k)
+    res = tchakaloff.compress(w, size=size, degree=k, partition=partition)
     values = (1 / (1 + np.exp(-w @ x.T))).mean(axis=1)
     return abs(values.mean() - res.weights @ values[res.indices] / d)
 

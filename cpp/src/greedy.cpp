@@ -121,11 +121,14 @@ void merge_round(const PointList& list, const Frame& frame, Index degree, Live& 
   std::vector<double> weights;
   Cells balls{{}, {0}};
   std::vector<char> searched(static_cast<size_t>(n), 0);  // its key in `order` is outdated
+  // Still to be met in `order`: not taken (its own ball would hold a taken object) and not
+  // waiting with a new radius.
+  auto pending = [&](Index q) {
+    return !used[static_cast<size_t>(q)] && !searched[static_cast<size_t>(q)];
+  };
   size_t cursor = 0;
   while (static_cast<Index>(balls.offsets.size() - 1) * removes < excess) {
-    while (cursor < order.size() && (used[static_cast<size_t>(order[cursor].second)] ||
-                                     searched[static_cast<size_t>(order[cursor].second)]))
-      ++cursor;  // taken (its own ball holds a taken object), or waiting with a new radius
+    while (cursor < order.size() && !pending(order[cursor].second)) ++cursor;
     Index p;
     if (cursor < order.size() && (waiting.empty() || order[cursor] < waiting.top())) {
       p = order[cursor].second;
@@ -135,8 +138,7 @@ void merge_round(const PointList& list, const Frame& frame, Index degree, Live& 
         std::vector<Index> stale;
         for (size_t i = cursor; i < std::min(order.size(), cursor + kBatch); ++i) {
           const Index q = order[i].second;
-          if (!used[static_cast<size_t>(q)] && !searched[static_cast<size_t>(q)] && !live.exact(q))
-            stale.push_back(q);
+          if (pending(q) && !live.exact(q)) stale.push_back(q);
         }
         search_neighbours(list, frame, live, stale);
         for (const Index q : stale) {
