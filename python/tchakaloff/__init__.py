@@ -19,6 +19,7 @@ except ImportError as error:  # pragma: no cover - only without a build
     ) from error
 
 from .compression import Compression, compress
+from .contributions import ContributionCompression, compress_contributions
 from .dataset import DatasetCompression, compress_dataset
 from .layer import LayerCompression, compress_layer
 from .reduction import Reduction, ReductionError, exponents, moments, n_moments, reduce
@@ -28,12 +29,14 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 __version__ = "0.1.0"
 __all__ = [
     "Compression",
+    "ContributionCompression",
     "DatasetCompression",
     "LayerCompression",
     "Reduction",
     "ReductionError",
     "__version__",
     "compress",
+    "compress_contributions",
     "compress_dataset",
     "compress_layer",
     "exponents",

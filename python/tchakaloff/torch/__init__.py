@@ -15,9 +15,13 @@ except ImportError as error:  # pragma: no cover - only without torch
 
 from .data import weighted_loader, weighted_loss, weighted_sampler
 from .network import CompressedMLP, compress_two_layer, random_subnetwork
+from .sequential import compress_mlp
+from .weighted import CompressedNetwork
 
 __all__ = [
     "CompressedMLP",
+    "CompressedNetwork",
+    "compress_mlp",
     "compress_two_layer",
     "random_subnetwork",
     "weighted_loader",

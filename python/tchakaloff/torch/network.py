@@ -21,31 +21,16 @@ second-order methods) see a different gradient vector and do not follow the wide
 
 from __future__ import annotations
 
-import copy
 from typing import Callable, Union
 
 import numpy as np
 import torch
 from torch import nn
-from torch.nn import functional
 
 from ..layer import LayerCompression, compress_layer, random_neurons
+from .weighted import CompressedNetwork, _Stage
 
 Activation = Union[nn.Module, Callable[[torch.Tensor], torch.Tensor]]
-
-
-class _ScaleGradient(torch.autograd.Function):
-    """Identity in the forward pass, gradient times `scale` in the backward pass."""
-
-    @staticmethod
-    def forward(ctx, tensor: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        ctx.save_for_backward(scale)
-        return tensor.view_as(tensor)
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:  # type: ignore[override]
-        (scale,) = ctx.saved_tensors
-        return grad * scale, None
 
 
 class _Elementwise(nn.Module):
@@ -86,8 +71,10 @@ def _check_linear(fc1: object, fc2: object) -> None:
         )
 
 
-class CompressedMLP(nn.Module):
-    """``fc2(activation(fc1(x)) * multiplicities)`` with per-neuron gradients divided by them.
+class CompressedMLP(CompressedNetwork):
+    """``fc2(activation(fc1(x)) * multiplicities)`` with per-neuron gradients divided by them:
+    the one-hidden-layer :class:`~tchakaloff.torch.CompressedNetwork`. ``.fold()`` gives
+    ``nn.Sequential(fc1, activation, fc2)`` with the multiplicities absorbed into fc2.
 
     Parameters
     ----------
@@ -96,7 +83,7 @@ class CompressedMLP(nn.Module):
     fc2 : nn.Linear (s -> out)
         Their outgoing weights, and the original output bias.
     multiplicities : (s,) tensor or array
-        Multiplicity c_j > 0 of every kept neuron. Stored as the buffer ``multiplicities``
+        Multiplicity c_j > 0 of every kept neuron. Stored as the buffer ``multiplicities_0``
         (saved in the state_dict, never changed by an optimiser).
     activation : nn.Module or callable, default nn.ReLU()
         Any elementwise activation.
@@ -109,8 +96,6 @@ class CompressedMLP(nn.Module):
     fc2.bias is shared by all neurons, so its gradient is left as it is.
     """
 
-    multiplicities: torch.Tensor
-
     def __init__(
         self,
         fc1: nn.Linear,
@@ -120,21 +105,14 @@ class CompressedMLP(nn.Module):
         *,
         divide_gradients: bool = True,
     ) -> None:
-        super().__init__()
         _check_linear(fc1, fc2)
-        c = torch.as_tensor(multiplicities, dtype=fc1.weight.dtype, device=fc1.weight.device)
-        if c.shape != (fc1.out_features,):
-            raise ValueError(
-                f"multiplicities must have shape ({fc1.out_features},), one per kept neuron; "
-                f"got {tuple(c.shape)}"
-            )
-        if not bool(torch.all(torch.isfinite(c) & (c > 0))):
-            raise ValueError("multiplicities must be finite and > 0; drop neurons of weight 0")
-        self.fc1 = fc1
-        self.fc2 = fc2
-        self.activation = _as_module(nn.ReLU() if activation is None else activation)
-        self.divide_gradients = divide_gradients
-        self.register_buffer("multiplicities", c.clone())
+        activation = _as_module(nn.ReLU() if activation is None else activation)
+        super().__init__(
+            [],
+            [_Stage(fc1, [activation]), _Stage(fc2)],
+            [torch.as_tensor(multiplicities)],
+            divide_gradients=divide_gradients,
+        )
 
     @classmethod
     def from_layer(
@@ -169,37 +147,26 @@ class CompressedMLP(nn.Module):
         )
 
     @property
+    def fc1(self) -> nn.Linear:
+        return self.layers[0]
+
+    @property
+    def fc2(self) -> nn.Linear:
+        return self.layers[1]
+
+    @property
+    def activation(self) -> nn.Module:
+        return self.before_scale[0][0]
+
+    @property
+    def multiplicities(self) -> torch.Tensor:  # type: ignore[override]
+        """Multiplicity of every kept neuron (the buffer ``multiplicities_0``)."""
+        return self.multiplicities_0
+
+    @property
     def width(self) -> int:
         """Number of kept neurons."""
         return self.fc1.out_features
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        c = self.multiplicities
-        w1, b1, w2 = self.fc1.weight, self.fc1.bias, self.fc2.weight
-        if self.divide_gradients:
-            inverse = 1.0 / c
-            w1 = _ScaleGradient.apply(w1, inverse[:, None])
-            w2 = _ScaleGradient.apply(w2, inverse[None, :])
-            if b1 is not None:
-                b1 = _ScaleGradient.apply(b1, inverse)
-        hidden = self.activation(functional.linear(x, w1, b1)) * c
-        return functional.linear(hidden, w2, self.fc2.bias)
-
-    def fold(self) -> nn.Sequential:
-        """A plain ``nn.Sequential(fc1, activation, fc2)`` with the multiplicities absorbed
-        into fc2's columns, for inference. It computes the same function; trained further, it
-        would follow ordinary (not the wide network's) dynamics."""
-        fc1 = copy.deepcopy(self.fc1)
-        fc2 = copy.deepcopy(self.fc2)
-        with torch.no_grad():
-            fc2.weight.mul_(self.multiplicities[None, :])
-        return nn.Sequential(fc1, copy.deepcopy(self.activation), fc2)
-
-    def extra_repr(self) -> str:
-        return (
-            f"width={self.width}, total multiplicity={float(self.multiplicities.sum()):g}, "
-            f"divide_gradients={self.divide_gradients}"
-        )
 
 
 def _layer_arrays(

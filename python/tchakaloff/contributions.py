@@ -1,0 +1,162 @@
+"""Compression of units (neurons, channels) by what they contribute to an output.
+
+A layer's output is a sum over its units, sum_i u_i, where u_i is unit i's contribution
+evaluated on calibration data (one row of length M: samples x output directions). Keeping a
+subset S with multiplicities c_i >= 0 changes the output by sum_{i in S} c_i u_i - sum_i u_i.
+:func:`compress_contributions` makes that small in two steps:
+
+1. Positive-weight quadrature (the Tchakaloff step on test functions): the leading
+   eigenvectors of the Gram matrix G = U U^T are the directions in which the units'
+   contributions differ most; with r = size - 1 of them as features, :func:`~tchakaloff.reduce`
+   at degree 1 keeps at most size units with weights > 0 whose weighted features, and whose
+   total, equal the whole layer's. What is left is the neglected part of the spectrum.
+2. The kept units' weights are re-fitted by non-negative least squares against the target
+   over all M coordinates, and units are added back where that leaves the budget unspent.
+
+The objects never need C(m + k, k) moments: the output is linear in each unit's
+contribution, so degree-1 moments of the contributions are what a sum over units depends on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .reduction import reduce
+
+# Gram matrices are re-fitted with this relative ridge: it keeps the Cholesky factor of
+# nearly dependent units finite and moves the fit by less than rounding of float32 data.
+_RIDGE = 1e-10
+# Rounds that add units back after the re-fit dropped some.
+_FILL_ROUNDS = 3
+
+
+@dataclass(frozen=True)
+class ContributionCompression:
+    """Kept units and their multiplicities.
+
+    Attributes
+    ----------
+    indices : (s,) int64
+        Sorted rows of the contribution matrix that are kept.
+    weights : (s,) float64
+        Their multiplicities, all > 0.
+    relative_error : float
+        ||sum_S c_i u_i - target|| / ||target|| on the calibration coordinates.
+    """
+
+    indices: NDArray[np.int64]
+    weights: NDArray[np.float64]
+    relative_error: float
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+def _leading_features(gram: NDArray[np.float64], rank: int, rng: np.random.Generator) -> NDArray:
+    """(w, rank) features F with F F^T the best rank-`rank` approximation of the Gram matrix,
+    by a randomised range finder (one power iteration): far cheaper than a full eigh and
+    exact enough, since the re-fit that follows uses the whole Gram matrix."""
+    width = len(gram)
+    probe = rng.standard_normal((width, min(width, rank + 16)))
+    basis = np.linalg.qr(gram @ probe)[0]
+    basis = np.linalg.qr(gram @ basis)[0]
+    values, vectors = np.linalg.eigh(basis.T @ gram @ basis)
+    top = np.argsort(values)[::-1][:rank]
+    return (basis @ vectors[:, top]) * np.sqrt(np.maximum(values[top], 0.0))
+
+
+def _refit(gram: NDArray, linear: NDArray, support: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Non-negative c on `support` minimising c^T G c - 2 c^T linear (scipy's NNLS on the
+    Cholesky factor of the support's Gram matrix)."""
+    from scipy.linalg import solve_triangular
+    from scipy.optimize import nnls
+
+    block = gram[np.ix_(support, support)]
+    ridge = _RIDGE * max(float(np.trace(block)) / len(support), np.finfo(float).tiny)
+    factor = np.linalg.cholesky(block + ridge * np.eye(len(support)))
+    rhs = solve_triangular(factor, linear[support], lower=True)
+    weights, _ = nnls(factor.T, rhs, maxiter=50 * len(support))
+    return weights
+
+
+def compress_contributions(
+    contributions: ArrayLike,
+    target: ArrayLike | None = None,
+    *,
+    size: int,
+    rng: np.random.Generator | int | None = None,
+) -> ContributionCompression:
+    """Keep at most `size` units whose weighted contributions sum to the target.
+
+    Parameters
+    ----------
+    contributions : (w, M) array
+        Row i is unit i's contribution on M calibration coordinates.
+    target : (M,) array, optional
+        What the kept units should add up to; the sum of all rows by default.
+    size : int
+        Units to keep, 1 <= size. When w <= size every unit is kept with weight 1.
+    rng : numpy Generator or seed, optional
+        Seeds the randomised eigen-features (the result depends only on the data and rng).
+
+    Returns
+    -------
+    ContributionCompression
+        Exactly `size` units whenever the re-fit keeps enough of them with positive weight
+        (fewer only when more would not lower the error).
+    """
+    units = np.asarray(contributions)
+    if units.dtype != np.float32:  # float32 contributions keep their (twice as fast) products
+        units = units.astype(np.float64)
+    if units.ndim != 2 or units.shape[0] == 0 or units.shape[1] == 0:
+        raise ValueError(f"contributions must be a non-empty (w, M) array, got {units.shape}")
+    if not np.all(np.isfinite(units)):
+        raise ValueError("contributions contain NaN or inf: check the calibration data")
+    goal = units.sum(axis=0, dtype=np.float64) if target is None else np.asarray(target, float)
+    if goal.shape != (units.shape[1],) or not np.all(np.isfinite(goal)):
+        raise ValueError(f"target must be a finite ({units.shape[1]},) array")
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+        raise ValueError(f"size must be a positive integer, got {size!r}")
+    width = len(units)
+    norm2 = float(goal @ goal)
+
+    gram = (units @ units.T).astype(np.float64)
+    linear = (units @ goal.astype(units.dtype)).astype(np.float64)
+
+    def relative_error(support: NDArray[np.int64], weights: NDArray) -> float:
+        # ||U_S^T c - t||^2 from the Gram matrix: no pass over the M coordinates
+        square = weights @ gram[np.ix_(support, support)] @ weights - 2 * weights @ linear[support]
+        return float(np.sqrt(max(square / norm2 + 1.0, 0.0))) if norm2 > 0 else 0.0
+
+    if width <= size:
+        every = np.arange(width, dtype=np.int64)
+        return ContributionCompression(every, np.ones(width), relative_error(every, np.ones(width)))
+
+    generator = np.random.default_rng(rng)
+    if size == 1:
+        support = np.array([int(np.argmax(linear**2 / np.maximum(np.diag(gram), 1e-300)))])
+    else:
+        support = reduce(_leading_features(gram, size - 1, generator), degree=1).indices
+    best = None
+    for _ in range(_FILL_ROUNDS + 1):
+        weights = _refit(gram, linear, support)
+        kept, weights = support[weights > 0], weights[weights > 0]
+        error = relative_error(kept, weights)
+        if best is None or error < best[2]:
+            best = (kept, weights, error)
+        missing = size - len(kept)
+        if missing <= 0:
+            break
+        # Add the units along which the objective falls fastest from the current fit.
+        slope = gram[:, kept] @ weights - linear
+        slope[kept] = np.inf
+        candidates = np.argsort(slope)[:missing]
+        candidates = candidates[slope[candidates] < 0]
+        if len(candidates) == 0:
+            break
+        support = np.sort(np.concatenate([kept, candidates]))
+    kept, weights, error = best
+    return ContributionCompression(kept.astype(np.int64), weights, error)

@@ -1,0 +1,321 @@
+"""Compressed feed-forward networks of any depth: MLPs and plain CNNs.
+
+:func:`compress_mlp` keeps, in every hidden layer of a ``nn.Sequential``, a few real units
+(neurons of an ``nn.Linear``, channels of an ``nn.Conv2d``) with multiplicities c > 0, chosen
+by :func:`tchakaloff.compress_contributions` on calibration inputs. It returns a
+:class:`CompressedNetwork` that computes like the wide network and trains like it: unit j's
+activation is multiplied by c_j (a buffer) and the gradient of every weight is divided by the
+multiplicities of the two units it joins, so each kept weight receives the gradient that
+each of the copies it stands for receives in the wide network (for one hidden layer this is
+:class:`~tchakaloff.torch.CompressedMLP`'s rule).
+
+How units are chosen, layer by layer from the input to the output:
+- the calibration inputs are passed through the layers compressed so far, so every layer is
+  compressed against what it will actually receive;
+- a unit's contribution is its first-order effect on the network's output, a_i(x) times the
+  gradient of the output with respect to a_i(x) (through the still-wide layers after it),
+  evaluated on the calibration rows along a few output directions (every output when there
+  are at most `probes`, else random ones). For the last hidden layer this is exact: the
+  output is linear in a_i;
+- the kept units' contributions should add up to the wide network's output minus the error
+  the earlier layers left, so each layer also corrects, to first order, the layers before it.
+Front to back is what makes both possible: a layer's inputs are final when it is compressed,
+and the layers after it are still the original ones that define its contribution.
+
+Identical units (same incoming weights, bias and outgoing weights) are merged first, exactly.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from .._validation import as_size
+from ..contributions import compress_contributions
+from .weighted import CompressedNetwork, _inputs, _per_unit, _Stage, _units
+
+_LAYERS = (nn.Linear, nn.Conv2d)
+# Modules that act on each unit (feature or channel) on its own: they commute with a positive
+# per-unit scale as long as it is applied after the nonlinearity.
+_ACTIVATIONS = (
+    nn.ReLU, nn.GELU, nn.Tanh, nn.SiLU, nn.Sigmoid, nn.LeakyReLU, nn.ELU, nn.Softplus,
+    nn.Mish, nn.Hardtanh, nn.ReLU6, nn.Hardswish, nn.Hardsigmoid, nn.SELU, nn.CELU,
+    nn.Tanhshrink, nn.Softsign, nn.PReLU,
+)  # fmt: skip
+_PASSTHROUGH = (nn.Dropout, nn.Identity, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d)
+_SUPPORTED = (
+    "nn.Linear and nn.Conv2d layers with elementwise activations (ReLU, GELU, Tanh, SiLU, ...), "
+    "nn.Dropout, nn.MaxPool2d/AvgPool2d/AdaptiveAvgPool2d, nn.Flatten, and nn.BatchNorm1d/2d "
+    "directly after a layer (folded in)"
+)
+# Calibration rows used for the contributions, and output directions per row: together they
+# make M = rows x probes coordinates, many more than the units kept.
+_ROWS = 512
+_PROBES = 16
+
+
+def _flatten(model: nn.Module) -> list[nn.Module]:
+    if isinstance(model, nn.Sequential):
+        return [leaf for child in model for leaf in _flatten(child)]
+    return [model]
+
+
+def _fold_batchnorm(layer: nn.Module, norm: nn.Module) -> nn.Module:
+    """`layer` followed by `norm` (its running statistics) as one layer of the same kind."""
+    if norm.num_features != (
+        layer.out_features if isinstance(layer, nn.Linear) else layer.out_channels
+    ):
+        raise ValueError(f"{norm} does not match the {layer} before it")
+    folded = copy.deepcopy(layer)
+    with torch.no_grad():
+        scale = (
+            norm.weight / torch.sqrt(norm.running_var + norm.eps)
+            if norm.affine
+            else (1.0 / torch.sqrt(norm.running_var + norm.eps))
+        )
+        shift = norm.bias if norm.affine else torch.zeros_like(scale)
+        bias = layer.bias if layer.bias is not None else torch.zeros_like(scale)
+        folded.weight.mul_(scale.reshape(-1, *[1] * (layer.weight.dim() - 1)))
+        new_bias = (bias - norm.running_mean) * scale + shift
+        if folded.bias is None:
+            folded.bias = nn.Parameter(new_bias.clone())
+        else:
+            folded.bias.copy_(new_bias)
+    return folded
+
+
+def _stages(model: nn.Module) -> tuple[list[nn.Module], list[_Stage]]:
+    """Split a Sequential into the modules before the first layer and one stage per layer."""
+    if not isinstance(model, nn.Sequential):
+        raise ValueError(
+            f"model must be an nn.Sequential of {_SUPPORTED}; got {type(model).__name__}"
+        )
+    prefix: list[nn.Module] = []
+    stages: list[_Stage] = []
+    for module in _flatten(model):
+        if isinstance(module, _LAYERS):
+            stages.append(_Stage(module))
+        elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            last = stages[-1] if stages else None
+            if last is None or last.before_scale or last.after_scale:
+                raise ValueError(
+                    f"{module} must come directly after an nn.Linear or nn.Conv2d to be folded "
+                    "into it; move it there, or fold it into the layer before compressing"
+                )
+            last.layer = _fold_batchnorm(last.layer, module)
+        elif isinstance(module, nn.Flatten) or (stages and stages[-1].after_scale):
+            if not isinstance(module, (nn.Flatten, *_ACTIVATIONS, *_PASSTHROUGH)):
+                raise ValueError(f"unsupported module {module}; supported: {_SUPPORTED}")
+            (stages[-1].after_scale if stages else prefix).append(module)
+        elif isinstance(module, (*_ACTIVATIONS, *_PASSTHROUGH)):
+            (stages[-1].before_scale if stages else prefix).append(module)
+        else:
+            raise ValueError(f"unsupported module {module}; supported: {_SUPPORTED}")
+    if len(stages) < 2:
+        raise ValueError(
+            f"model must have at least two nn.Linear/nn.Conv2d layers (one hidden layer); "
+            f"got {len(stages)}"
+        )
+    return prefix, stages
+
+
+def _hidden_sizes(size: object, widths: list[int]) -> list[int]:
+    """Kept width of every hidden layer from an int, a fraction, or one value per layer."""
+    if isinstance(size, (list, tuple, np.ndarray)):
+        if len(size) != len(widths):
+            raise ValueError(
+                f"size has {len(size)} values but the model has {len(widths)} hidden layers "
+                f"(widths {widths}); pass one value per hidden layer, or a single value"
+            )
+        sizes = [as_size(s, w, "unit") for s, w in zip(size, widths)]
+    else:
+        sizes = [as_size(size, w, "unit") for w in widths]
+    for index, (kept, width) in enumerate(zip(sizes, widths)):
+        if kept > width:
+            raise ValueError(
+                f"size {kept} is larger than hidden layer {index}'s width {width}; pass at most "
+                f"the width (or a fraction of it)"
+            )
+    return sizes
+
+
+def _keep_units(stages: list[_Stage], index: int, kept: torch.Tensor) -> None:
+    """Keep units `kept` of layer `index` and the matching inputs of the next layer."""
+    layer, after = stages[index].layer, stages[index + 1].layer
+    block = _inputs(after) // _units(layer)
+    columns = (kept[:, None] * block + torch.arange(block)).reshape(-1)
+    with torch.no_grad():
+        new = copy.deepcopy(layer)
+        if isinstance(new, nn.Linear):
+            new.out_features = len(kept)
+        else:
+            new.out_channels = len(kept)
+        new.weight = nn.Parameter(layer.weight[kept].clone())
+        if layer.bias is not None:
+            new.bias = nn.Parameter(layer.bias[kept].clone())
+        following = copy.deepcopy(after)
+        if isinstance(following, nn.Linear):
+            following.in_features = len(columns)
+        else:
+            following.in_channels = len(columns)
+        following.weight = nn.Parameter(after.weight[:, columns].clone())
+    stages[index].layer, stages[index + 1].layer = new, following
+
+
+def _distinct_units(stages: list[_Stage], index: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Representatives of the distinct units of layer `index` (same incoming weights, bias and
+    outgoing weights) and how many copies each has."""
+    layer, after = stages[index].layer, stages[index + 1].layer
+    width = _units(layer)
+    outgoing = after.weight.detach().reshape(after.weight.shape[0], width, -1).transpose(0, 1)
+    parts = [layer.weight.detach().reshape(width, -1), outgoing.reshape(width, -1)]
+    if layer.bias is not None:
+        parts.append(layer.bias.detach()[:, None])
+    rows = torch.cat(parts, dim=1).double().cpu().numpy()
+    _, first, counts = np.unique(rows, axis=0, return_index=True, return_counts=True)
+    order = np.argsort(first)
+    return torch.as_tensor(first[order]), torch.as_tensor(counts[order], dtype=torch.float64)
+
+
+def _run(prefix, stages, multiplicities, x: torch.Tensor, stop: int | None = None) -> torch.Tensor:
+    """Forward pass through stages[:stop] (to the scale point of the last one run), hidden
+    activations scaled by the multiplicities known so far."""
+    x = nn.Sequential(*prefix)(x)
+    stop = len(stages) if stop is None else stop
+    for index, stage in enumerate(stages[:stop]):
+        x = nn.Sequential(*stage.before_scale)(stage.layer(x))
+        if index == stop - 1:
+            return x
+        if index < len(multiplicities):
+            x = x * _per_unit(multiplicities[index], x.dim())
+        x = nn.Sequential(*stage.after_scale)(x)
+    return x
+
+
+def _rest(stages, multiplicities, index: int, activation: torch.Tensor) -> torch.Tensor:
+    """From the scale point of layer `index` (unit weights 1) to the network's output."""
+    x = nn.Sequential(*stages[index].after_scale)(activation)
+    for later, stage in enumerate(stages[index + 1 :], start=index + 1):
+        x = nn.Sequential(*stage.before_scale)(stage.layer(x))
+        if later < len(multiplicities):
+            x = x * _per_unit(multiplicities[later], x.dim())
+        x = nn.Sequential(*stage.after_scale)(x)
+    return x
+
+
+def _contributions(
+    stages, multiplicities, index: int, activation: torch.Tensor, goal: torch.Tensor, rng
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each unit's first-order contribution to the output along a few directions, and the
+    target they should sum to (the wide output, corrected for the earlier layers' error)."""
+    a = activation.detach().requires_grad_(True)
+    out = _rest(stages, multiplicities, index, a)
+    outputs = out.shape[1] if out.dim() > 1 else 1
+    out = out.reshape(len(out), outputs)
+    if outputs <= _PROBES:
+        probes = torch.eye(outputs, dtype=out.dtype)
+    else:
+        probes = torch.as_tensor(
+            rng.standard_normal((_PROBES, outputs)) / np.sqrt(_PROBES), dtype=out.dtype
+        )
+    seeds = probes[:, None, :].expand(len(probes), *out.shape)
+    (gradients,) = torch.autograd.grad(out, a, grad_outputs=seeds, is_grads_batched=True)
+    # contribution[unit, probe, row]: summed over a channel's positions
+    units = (gradients * a.detach()).reshape(len(probes), len(a), a.shape[1], -1).sum(-1)
+    units = units.permute(2, 0, 1).reshape(a.shape[1], -1)
+    correction = (goal.reshape(len(goal), outputs) - out.detach()) @ probes.T  # rows x probes
+    target = units.sum(0) + correction.T.reshape(-1)
+    return units.float().numpy(), target.double().numpy()
+
+
+def compress_mlp(
+    model: nn.Module,
+    *,
+    size: int | float | Sequence[int | float],
+    calibration: torch.Tensor,
+    divide_gradients: bool = True,
+    rng: np.random.Generator | int | None = 0,
+) -> CompressedNetwork:
+    """Compress every hidden layer of a feed-forward network to real units with multiplicities.
+
+    Parameters
+    ----------
+    model : nn.Sequential
+        nn.Linear and nn.Conv2d layers (nested Sequentials are fine) with elementwise
+        activations, dropout, pooling and nn.Flatten between them; nn.BatchNorm directly after
+        a layer is folded into it (with its running statistics). Left untouched.
+    size : int, float or sequence
+        Kept units of every hidden layer: a count, a fraction of the width, or one value per
+        hidden layer. Exactly this many are kept unless fewer distinct units exist or the
+        layer is matched as well with fewer.
+    calibration : tensor
+        Typical inputs, (n, ...) as the model takes them; a few hundred to a few thousand
+        rows (at most 512 of them, evenly spaced, define the contributions).
+    divide_gradients : bool, default True
+        The wide network's dynamics (see :class:`CompressedNetwork`).
+    rng : numpy Generator or seed, default 0
+        Seeds the random output directions and eigen-features; the result is a function of
+        the model, the calibration data and rng.
+
+    Returns
+    -------
+    CompressedNetwork
+        Computes like the wide model on inputs like the calibration data; ``.fold()`` gives a
+        plain nn.Sequential.
+    """
+    # Work on an evaluation-mode copy: dropout off, batch norms folded with their running
+    # statistics, and nothing (a PReLU's weight, say) shared with the input model.
+    prefix, stages = _stages(copy.deepcopy(model).eval())
+    sizes = _hidden_sizes(size, [_units(s.layer) for s in stages[:-1]])
+    x = _calibration(calibration, stages[0].layer)
+    generator = np.random.default_rng(rng)
+    rows = x[np.linspace(0, len(x) - 1, min(len(x), _ROWS)).round().astype(int)]
+    try:
+        with torch.no_grad():
+            goal = _run(prefix, stages, [], rows)
+    except RuntimeError as error:  # torch's own words on a shape mismatch
+        raise ValueError(
+            f"the model cannot take calibration inputs of shape {tuple(x.shape)} ({error}); "
+            "pass a batch of inputs shaped like the model's input"
+        ) from error
+    multiplicities: list[torch.Tensor] = []
+    for index, kept in enumerate(sizes):
+        distinct, copies = _distinct_units(stages, index)
+        if len(distinct) <= kept:
+            chosen, weights = distinct, copies
+        else:
+            with torch.no_grad():
+                activation = _run(prefix, stages, multiplicities, rows, stop=index + 1)
+            contributions, target = _contributions(
+                stages, multiplicities, index, activation, goal, generator
+            )
+            # copies contribute alike: one row per group, times its number of copies
+            if len(distinct) < len(contributions):
+                contributions = contributions[distinct.numpy()] * copies.numpy()[:, None]
+            picked = compress_contributions(contributions, target, size=kept, rng=generator)
+            chosen = distinct[picked.indices]
+            weights = torch.as_tensor(picked.weights) * copies[picked.indices]
+        _keep_units(stages, index, chosen)
+        multiplicities.append(weights.to(stages[index].layer.weight.dtype))
+    network = CompressedNetwork(prefix, stages, multiplicities, divide_gradients=divide_gradients)
+    return network.train(model.training)
+
+
+def _calibration(calibration: object, first: nn.Module) -> torch.Tensor:
+    if not isinstance(calibration, torch.Tensor):
+        raise ValueError(
+            "calibration must be a torch.Tensor of typical inputs, got "
+            f"{type(calibration).__name__}"
+        )
+    x = calibration.detach().to(first.weight.dtype)
+    if x.dim() < 2 or len(x) == 0:
+        raise ValueError(
+            f"calibration must be a batch (n, ...) of inputs, got shape {tuple(x.shape)}"
+        )
+    if not bool(torch.all(torch.isfinite(x))):
+        raise ValueError("calibration contains NaN or inf; pass finite inputs")
+    return x
