@@ -27,10 +27,10 @@ from numpy.typing import ArrayLike, NDArray
 from .reduction import reduce
 
 # Gram matrices are re-fitted with this relative ridge: it keeps the Cholesky factor of
-# nearly dependent units finite and moves the fit by less than rounding of float32 data.
+# nearly dependent units finite and moves the fit by less than the rounding of float32 data.
 _RIDGE = 1e-10
 # Rounds that add units back after the re-fit dropped some.
-_FILL_ROUNDS = 3
+_FILL_ROUNDS = 10
 
 
 @dataclass(frozen=True)
@@ -75,8 +75,18 @@ def _refit(gram: NDArray, linear: NDArray, support: NDArray[np.int64]) -> NDArra
     from scipy.optimize import nnls
 
     block = gram[np.ix_(support, support)]
-    ridge = _RIDGE * max(float(np.trace(block)) / len(support), np.finfo(float).tiny)
-    factor = np.linalg.cholesky(block + ridge * np.eye(len(support)))
+    scale = max(float(np.trace(block)) / len(support), np.finfo(float).tiny)
+    # A Gram matrix summed in float32, or of units that are nearly dependent, can be
+    # indefinite at the rounding level: raise the ridge until it is not (float32's rounding
+    # at most), which moves the fit by no more than that rounding.
+    for ridge in (_RIDGE, 1e-7, 1e-5):
+        try:
+            factor = np.linalg.cholesky(block + ridge * scale * np.eye(len(support)))
+            break
+        except np.linalg.LinAlgError:
+            continue
+    else:
+        raise ArithmeticError("the kept units' Gram matrix is not positive semi-definite")
     rhs = solve_triangular(factor, linear[support], lower=True)
     weights, _ = nnls(factor.T, rhs, maxiter=50 * len(support))
     return weights
@@ -108,9 +118,7 @@ def compress_contributions(
         Exactly `size` units whenever the re-fit keeps enough of them with positive weight
         (fewer only when more would not lower the error).
     """
-    units = np.asarray(contributions)
-    if units.dtype != np.float32:  # float32 contributions keep their (twice as fast) products
-        units = units.astype(np.float64)
+    units = np.asarray(contributions, dtype=np.float64)
     if units.ndim != 2 or units.shape[0] == 0 or units.shape[1] == 0:
         raise ValueError(f"contributions must be a non-empty (w, M) array, got {units.shape}")
     if not np.all(np.isfinite(units)):
@@ -118,13 +126,24 @@ def compress_contributions(
     goal = units.sum(axis=0, dtype=np.float64) if target is None else np.asarray(target, float)
     if goal.shape != (units.shape[1],) or not np.all(np.isfinite(goal)):
         raise ValueError(f"target must be a finite ({units.shape[1]},) array")
+    return compress_gram(units @ units.T, units @ goal, float(goal @ goal), size=size, rng=rng)
+
+
+def compress_gram(
+    gram: NDArray[np.float64],
+    linear: NDArray[np.float64],
+    target_square: float,
+    *,
+    size: int,
+    rng: np.random.Generator | int | None = None,
+) -> ContributionCompression:
+    """:func:`compress_contributions` given G = U U^T, U t and t . t instead of U and t, for
+    contributions whose Gram matrix is cheaper to form directly (a linear layer's: the
+    Hadamard product of the activations' and the outgoing weights' Gram matrices)."""
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
         raise ValueError(f"size must be a positive integer, got {size!r}")
-    width = len(units)
-    norm2 = float(goal @ goal)
-
-    gram = (units @ units.T).astype(np.float64)
-    linear = (units @ goal.astype(units.dtype)).astype(np.float64)
+    width = len(gram)
+    norm2 = target_square
 
     def relative_error(support: NDArray[np.int64], weights: NDArray) -> float:
         # ||U_S^T c - t||^2 from the Gram matrix: no pass over the M coordinates

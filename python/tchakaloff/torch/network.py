@@ -28,23 +28,9 @@ import torch
 from torch import nn
 
 from ..layer import LayerCompression, compress_layer, random_neurons
-from .weighted import CompressedNetwork, _Stage
+from .weighted import CompressedNetwork, _Elementwise, _Stage
 
 Activation = Union[nn.Module, Callable[[torch.Tensor], torch.Tensor]]
-
-
-class _Elementwise(nn.Module):
-    """Wraps a plain function (torch.tanh, functional.gelu, ...) as a module for nn.Sequential."""
-
-    def __init__(self, function: Callable[[torch.Tensor], torch.Tensor]) -> None:
-        super().__init__()
-        self.function = function
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.function(x)
-
-    def extra_repr(self) -> str:
-        return getattr(self.function, "__name__", repr(self.function))
 
 
 def _as_module(activation: Activation) -> nn.Module:

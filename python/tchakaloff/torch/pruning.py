@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import numbers
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import NamedTuple, Union
 
 import numpy as np
@@ -31,35 +31,10 @@ from torch import nn
 from torch.nn import functional
 
 from ..baselines import random_subset
-from .network import _Elementwise
+from .weighted import PER_UNIT, leaves
 
 Layer = Union[nn.Linear, nn.Conv2d]
 
-_ELEMENTWISE = (
-    nn.ReLU,
-    nn.ReLU6,
-    nn.LeakyReLU,
-    nn.ELU,
-    nn.SELU,
-    nn.CELU,
-    nn.GELU,
-    nn.SiLU,
-    nn.Mish,
-    nn.Tanh,
-    nn.Sigmoid,
-    nn.Hardtanh,
-    nn.Hardsigmoid,
-    nn.Hardswish,
-    nn.Softplus,
-    nn.Softsign,
-    nn.Tanhshrink,
-    nn.LogSigmoid,
-    nn.Identity,
-    _Elementwise,
-)
-_POOLS = (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
-# Modules that act on every unit separately, so any subset or merge of units passes through.
-_PASS_THROUGH = _ELEMENTWISE + _POOLS + (nn.Dropout,)
 _SUPPORTED = (
     "an nn.Sequential (nested ones allowed) of nn.Linear and nn.Conv2d (groups=1) layers with, "
     "between them, elementwise activations (nn.ReLU, nn.GELU, nn.Tanh, nn.SiLU, ...), "
@@ -78,15 +53,6 @@ class _Hidden(NamedTuple):
     block: int
 
 
-def _leaves(module: nn.Module) -> Iterator[nn.Module]:
-    """The modules of nested nn.Sequential containers, in the order they run."""
-    for child in module.children():
-        if isinstance(child, nn.Sequential):
-            yield from _leaves(child)
-        else:
-            yield child
-
-
 def _unsupported(what: str) -> ValueError:
     return ValueError(f"{what}; the pruning baselines support {_SUPPORTED}")
 
@@ -98,7 +64,7 @@ def _layers(model: nn.Module) -> list[tuple[Layer, bool]]:
         raise _unsupported(f"model is a {type(model).__name__}")
     layers: list[tuple[Layer, bool]] = []
     flattened = False
-    for module in _leaves(model):
+    for module in leaves(model):
         if isinstance(module, nn.Flatten):
             if flattened:
                 raise _unsupported("model has more than one nn.Flatten")
@@ -116,7 +82,7 @@ def _layers(model: nn.Module) -> list[tuple[Layer, bool]]:
             layers.append((module, flattened))
         elif isinstance(module, nn.Linear):
             layers.append((module, flattened))
-        elif not isinstance(module, _PASS_THROUGH):
+        elif not isinstance(module, PER_UNIT):
             raise _unsupported(f"model contains {type(module).__name__}")
     if len(layers) < 2:
         raise _unsupported(

@@ -35,18 +35,12 @@ import torch
 from torch import nn
 
 from .._validation import as_size
-from ..contributions import compress_contributions
-from .weighted import CompressedNetwork, _inputs, _per_unit, _Stage, _units
+from ..contributions import ContributionCompression, compress_gram
+from .weighted import PER_UNIT, CompressedNetwork, _inputs, _per_unit, _Stage, _units, leaves
 
 _LAYERS = (nn.Linear, nn.Conv2d)
 # Modules that act on each unit (feature or channel) on its own: they commute with a positive
 # per-unit scale as long as it is applied after the nonlinearity.
-_ACTIVATIONS = (
-    nn.ReLU, nn.GELU, nn.Tanh, nn.SiLU, nn.Sigmoid, nn.LeakyReLU, nn.ELU, nn.Softplus,
-    nn.Mish, nn.Hardtanh, nn.ReLU6, nn.Hardswish, nn.Hardsigmoid, nn.SELU, nn.CELU,
-    nn.Tanhshrink, nn.Softsign, nn.PReLU,
-)  # fmt: skip
-_PASSTHROUGH = (nn.Dropout, nn.Identity, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d)
 _SUPPORTED = (
     "nn.Linear and nn.Conv2d layers with elementwise activations (ReLU, GELU, Tanh, SiLU, ...), "
     "nn.Dropout, nn.MaxPool2d/AvgPool2d/AdaptiveAvgPool2d, nn.Flatten, and nn.BatchNorm1d/2d "
@@ -56,12 +50,6 @@ _SUPPORTED = (
 # make M = rows x probes coordinates, many more than the units kept.
 _ROWS = 512
 _PROBES = 16
-
-
-def _flatten(model: nn.Module) -> list[nn.Module]:
-    if isinstance(model, nn.Sequential):
-        return [leaf for child in model for leaf in _flatten(child)]
-    return [model]
 
 
 def _fold_batchnorm(layer: nn.Module, norm: nn.Module) -> nn.Module:
@@ -96,8 +84,10 @@ def _stages(model: nn.Module) -> tuple[list[nn.Module], list[_Stage]]:
         )
     prefix: list[nn.Module] = []
     stages: list[_Stage] = []
-    for module in _flatten(model):
+    for module in leaves(model):
         if isinstance(module, _LAYERS):
+            if isinstance(module, nn.Conv2d) and module.groups != 1:
+                raise ValueError(f"{module} is a grouped convolution; supported: {_SUPPORTED}")
             stages.append(_Stage(module))
         elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
             last = stages[-1] if stages else None
@@ -107,11 +97,17 @@ def _stages(model: nn.Module) -> tuple[list[nn.Module], list[_Stage]]:
                     "into it; move it there, or fold it into the layer before compressing"
                 )
             last.layer = _fold_batchnorm(last.layer, module)
+        elif isinstance(module, nn.PReLU) and module.num_parameters > 1:
+            # its slopes are parameters of the units: they would need the 1/c rule too
+            raise ValueError(
+                f"{module} has one slope per unit, which compress_mlp does not carry; use "
+                "nn.PReLU() (one shared slope) or another activation"
+            )
         elif isinstance(module, nn.Flatten) or (stages and stages[-1].after_scale):
-            if not isinstance(module, (nn.Flatten, *_ACTIVATIONS, *_PASSTHROUGH)):
+            if not isinstance(module, (nn.Flatten, *PER_UNIT)):
                 raise ValueError(f"unsupported module {module}; supported: {_SUPPORTED}")
             (stages[-1].after_scale if stages else prefix).append(module)
-        elif isinstance(module, (*_ACTIVATIONS, *_PASSTHROUGH)):
+        elif isinstance(module, PER_UNIT):
             (stages[-1].before_scale if stages else prefix).append(module)
         else:
             raise ValueError(f"unsupported module {module}; supported: {_SUPPORTED}")
@@ -207,6 +203,55 @@ def _rest(stages, multiplicities, index: int, activation: torch.Tensor) -> torch
     return x
 
 
+def _linear_rest(stages: list[_Stage], index: int, activation: torch.Tensor) -> bool:
+    """Whether the output is a linear function of layer `index`'s (2-d) activations."""
+    identity = (nn.Flatten, nn.Dropout, nn.Identity)  # dropout: evaluation mode
+    last = stages[-1]
+    return (
+        index == len(stages) - 2
+        and activation.dim() == 2
+        and isinstance(last.layer, nn.Linear)
+        and all(isinstance(m, identity) for m in [*stages[index].after_scale, *last.before_scale])
+        and all(isinstance(m, identity) for m in last.after_scale)
+    )
+
+
+def _select(
+    stages: list[_Stage],
+    multiplicities: list[torch.Tensor],
+    index: int,
+    activation: torch.Tensor,
+    goal: torch.Tensor,
+    groups: tuple[torch.Tensor, torch.Tensor],
+    size: int,
+    rng: np.random.Generator,
+    subset: torch.Tensor,
+) -> ContributionCompression:
+    """Units of layer `index` (among the distinct ones) whose weighted contributions add up
+    to the wide output, corrected for the earlier layers' error. `groups` are the distinct
+    units' indices and their numbers of copies."""
+    distinct, copies = groups
+    if _linear_rest(stages, index, activation):
+        # u_i(x, o) = a_i(x) W[o, i]: the Gram matrix is a Hadamard product, exactly
+        outgoing = stages[-1].layer.weight.detach().double()[:, distinct] * copies
+        a = activation.double()[:, distinct]
+        target = goal.double().reshape(len(goal), -1)
+        if stages[-1].layer.bias is not None:
+            target = target - stages[-1].layer.bias.detach().double()
+        gram = (a.T @ a) * (outgoing.T @ outgoing)
+        linear = ((target @ outgoing) * a).sum(0)
+        return compress_gram(
+            gram.numpy(), linear.numpy(), float((target**2).sum()), size=size, rng=rng
+        )
+    units, target = _contributions(
+        stages, multiplicities, index, activation[subset], goal[subset], rng
+    )
+    units = units[distinct.numpy()] * copies.numpy()[:, None].astype(units.dtype)
+    gram = (units @ units.T).astype(np.float64)
+    linear = (units @ target.astype(units.dtype)).astype(np.float64)
+    return compress_gram(gram, linear, float(target @ target), size=size, rng=rng)
+
+
 def _contributions(
     stages, multiplicities, index: int, activation: torch.Tensor, goal: torch.Tensor, rng
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -273,10 +318,10 @@ def compress_mlp(
     sizes = _hidden_sizes(size, [_units(s.layer) for s in stages[:-1]])
     x = _calibration(calibration, stages[0].layer)
     generator = np.random.default_rng(rng)
-    rows = x[np.linspace(0, len(x) - 1, min(len(x), _ROWS)).round().astype(int)]
+    subset = torch.as_tensor(np.linspace(0, len(x) - 1, min(len(x), _ROWS)).round().astype(int))
     try:
         with torch.no_grad():
-            goal = _run(prefix, stages, [], rows)
+            goal = _run(prefix, stages, [], x)
     except RuntimeError as error:  # torch's own words on a shape mismatch
         raise ValueError(
             f"the model cannot take calibration inputs of shape {tuple(x.shape)} ({error}); "
@@ -289,14 +334,19 @@ def compress_mlp(
             chosen, weights = distinct, copies
         else:
             with torch.no_grad():
-                activation = _run(prefix, stages, multiplicities, rows, stop=index + 1)
-            contributions, target = _contributions(
-                stages, multiplicities, index, activation, goal, generator
-            )
+                activation = _run(prefix, stages, multiplicities, x, stop=index + 1)
             # copies contribute alike: one row per group, times its number of copies
-            if len(distinct) < len(contributions):
-                contributions = contributions[distinct.numpy()] * copies.numpy()[:, None]
-            picked = compress_contributions(contributions, target, size=kept, rng=generator)
+            picked = _select(
+                stages,
+                multiplicities,
+                index,
+                activation,
+                goal,
+                (distinct, copies),
+                kept,
+                generator,
+                subset,
+            )
             chosen = distinct[picked.indices]
             weights = torch.as_tensor(picked.weights) * copies[picked.indices]
         _keep_units(stages, index, chosen)

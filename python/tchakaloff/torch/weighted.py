@@ -4,11 +4,44 @@ that makes it train like the wide network it stands for."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import torch
 from torch import nn
+
+
+class _Elementwise(nn.Module):
+    """Wraps a plain function (torch.tanh, functional.gelu, ...) as a module for nn.Sequential."""
+
+    def __init__(self, function: Callable[[torch.Tensor], torch.Tensor]) -> None:
+        super().__init__()
+        self.function = function
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.function(x)
+
+    def extra_repr(self) -> str:
+        return getattr(self.function, "__name__", repr(self.function))
+
+
+# Modules that act on every unit (feature or channel) separately: a subset of the units, or a
+# positive scale of each, passes through them unchanged (the scale after the nonlinearity).
+PER_UNIT = (
+    nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.ELU, nn.SELU, nn.CELU, nn.GELU, nn.SiLU,
+    nn.Mish, nn.Tanh, nn.Sigmoid, nn.Hardtanh, nn.Hardsigmoid, nn.Hardswish, nn.Softplus,
+    nn.Softsign, nn.Tanhshrink, nn.LogSigmoid, nn.Identity, _Elementwise, nn.Dropout,
+    nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d,
+)  # fmt: skip
+
+
+def leaves(model: nn.Module) -> Iterator[nn.Module]:
+    """The modules of nested nn.Sequential containers, in the order they run."""
+    for child in model.children():
+        if isinstance(child, nn.Sequential):
+            yield from leaves(child)
+        else:
+            yield child
 
 
 class _ScaleGradient(torch.autograd.Function):
