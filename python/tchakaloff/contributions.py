@@ -30,7 +30,7 @@ from .reduction import reduce
 # nearly dependent units finite and moves the fit by less than the rounding of float32 data.
 _RIDGE = 1e-10
 # Rounds that add units back after the re-fit dropped some.
-_FILL_ROUNDS = 10
+_FILL_ROUNDS = 4
 
 
 @dataclass(frozen=True)
@@ -56,13 +56,12 @@ class ContributionCompression:
 
 
 def _leading_features(gram: NDArray[np.float64], rank: int, rng: np.random.Generator) -> NDArray:
-    """(w, rank) features F with F F^T the best rank-`rank` approximation of the Gram matrix,
-    by a randomised range finder (one power iteration): far cheaper than a full eigh and
-    exact enough, since the re-fit that follows uses the whole Gram matrix."""
+    """(w, rank) features F with F F^T close to the best rank-`rank` approximation of the
+    Gram matrix, by a randomised range finder: far cheaper than a full eigh and exact enough,
+    since the re-fit that follows uses the whole Gram matrix."""
     width = len(gram)
     probe = rng.standard_normal((width, min(width, rank + 16)))
     basis = np.linalg.qr(gram @ probe)[0]
-    basis = np.linalg.qr(gram @ basis)[0]
     values, vectors = np.linalg.eigh(basis.T @ gram @ basis)
     top = np.argsort(values)[::-1][:rank]
     return (basis @ vectors[:, top]) * np.sqrt(np.maximum(values[top], 0.0))
@@ -163,16 +162,24 @@ def compress_gram(
     for _ in range(_FILL_ROUNDS + 1):
         weights = _refit(gram, linear, support)
         kept, weights = support[weights > 0], weights[weights > 0]
+        missing = size - len(kept)
+        if missing < 0:
+            # more than the budget: keep the units that carry the most (weight x norm)
+            largest = np.sort(np.argsort(weights * np.sqrt(np.diag(gram)[kept]))[-size:])
+            kept = kept[largest]
+            weights = _refit(gram, linear, kept)
+            kept, weights = kept[weights > 0], weights[weights > 0]
+            missing = size - len(kept)
         error = relative_error(kept, weights)
         if best is None or error < best[2]:
             best = (kept, weights, error)
-        missing = size - len(kept)
-        if missing <= 0:
+        if missing == 0:
             break
-        # Add the units along which the objective falls fastest from the current fit.
+        # Add the units along which the objective falls fastest from the current fit, twice
+        # as many as missing: the re-fit gives some of them weight 0 again.
         slope = gram[:, kept] @ weights - linear
         slope[kept] = np.inf
-        candidates = np.argsort(slope)[:missing]
+        candidates = np.argsort(slope)[: 2 * missing]
         candidates = candidates[slope[candidates] < 0]
         if len(candidates) == 0:
             break

@@ -48,7 +48,7 @@ _SUPPORTED = (
 )
 # Calibration rows used for the contributions, and output directions per row: together they
 # make M = rows x probes coordinates, many more than the units kept.
-_ROWS = 512
+_ROWS = 128
 _PROBES = 16
 
 
@@ -171,8 +171,10 @@ def _distinct_units(stages: list[_Stage], index: int) -> tuple[torch.Tensor, tor
     parts = [layer.weight.detach().reshape(width, -1), outgoing.reshape(width, -1)]
     if layer.bias is not None:
         parts.append(layer.bias.detach()[:, None])
-    rows = torch.cat(parts, dim=1).double().cpu().numpy()
-    _, first, counts = np.unique(rows, axis=0, return_index=True, return_counts=True)
+    rows = np.ascontiguousarray(torch.cat(parts, dim=1).cpu().numpy())
+    # one opaque record per row: np.unique compares bytes instead of sorting column by column
+    records = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+    _, first, counts = np.unique(records, return_index=True, return_counts=True)
     order = np.argsort(first)
     return torch.as_tensor(first[order]), torch.as_tensor(counts[order], dtype=torch.float64)
 
@@ -233,28 +235,27 @@ def _select(
     distinct, copies = groups
     if _linear_rest(stages, index, activation):
         # u_i(x, o) = a_i(x) W[o, i]: the Gram matrix is a Hadamard product, exactly
-        outgoing = stages[-1].layer.weight.detach().double()[:, distinct] * copies
-        a = activation.double()[:, distinct]
-        target = goal.double().reshape(len(goal), -1)
+        outgoing = stages[-1].layer.weight.detach()[:, distinct] * copies.to(activation.dtype)
+        a = activation[:, distinct]
+        target = goal.reshape(len(goal), -1)
         if stages[-1].layer.bias is not None:
-            target = target - stages[-1].layer.bias.detach().double()
-        gram = (a.T @ a) * (outgoing.T @ outgoing)
-        linear = ((target @ outgoing) * a).sum(0)
-        return compress_gram(
-            gram.numpy(), linear.numpy(), float((target**2).sum()), size=size, rng=rng
-        )
+            target = target - stages[-1].layer.bias.detach()
+        gram = (a.T @ a).double() * (outgoing.T @ outgoing).double()
+        linear = ((target @ outgoing) * a).sum(0).double()
+        square = float((target.double() ** 2).sum())
+        return compress_gram(gram.numpy(), linear.numpy(), square, size=size, rng=rng)
     units, target = _contributions(
         stages, multiplicities, index, activation[subset], goal[subset], rng
     )
-    units = units[distinct.numpy()] * copies.numpy()[:, None].astype(units.dtype)
-    gram = (units @ units.T).astype(np.float64)
-    linear = (units @ target.astype(units.dtype)).astype(np.float64)
-    return compress_gram(gram, linear, float(target @ target), size=size, rng=rng)
+    units = units[distinct] * copies[:, None].to(units.dtype)
+    gram = (units @ units.T).double().numpy()
+    linear = (units @ target).double().numpy()
+    return compress_gram(gram, linear, float(target.double() @ target.double()), size=size, rng=rng)
 
 
 def _contributions(
     stages, multiplicities, index: int, activation: torch.Tensor, goal: torch.Tensor, rng
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Each unit's first-order contribution to the output along a few directions, and the
     target they should sum to (the wide output, corrected for the earlier layers' error)."""
     a = activation.detach().requires_grad_(True)
@@ -274,7 +275,7 @@ def _contributions(
     units = units.permute(2, 0, 1).reshape(a.shape[1], -1)
     correction = (goal.reshape(len(goal), outputs) - out.detach()) @ probes.T  # rows x probes
     target = units.sum(0) + correction.T.reshape(-1)
-    return units.float().numpy(), target.double().numpy()
+    return units, target
 
 
 def compress_mlp(
@@ -327,6 +328,12 @@ def compress_mlp(
             f"the model cannot take calibration inputs of shape {tuple(x.shape)} ({error}); "
             "pass a batch of inputs shaped like the model's input"
         ) from error
+    if goal.dim() != 2:  # e.g. an MLP given images: nn.Linear takes extra dims as batch
+        raise ValueError(
+            f"the model maps calibration inputs of shape {tuple(x.shape)} to outputs of shape "
+            f"{tuple(goal.shape)}, not one output row per input; pass a batch of inputs shaped "
+            "like the model's input"
+        )
     multiplicities: list[torch.Tensor] = []
     for index, kept in enumerate(sizes):
         distinct, copies = _distinct_units(stages, index)
