@@ -55,13 +55,25 @@ class ContributionCompression:
         return len(self.indices)
 
 
+def _orthonormal(columns: NDArray[np.float64]) -> NDArray[np.float64]:
+    """An orthonormal basis of the columns' span by Cholesky QR, twice: matrix products and a
+    small Cholesky factor instead of a QR of the tall matrix (as accurate after the second
+    pass, and far faster on a busy machine)."""
+    for _ in range(2):
+        small = columns.T @ columns
+        shift = 1e-14 * max(float(np.trace(small)), np.finfo(float).tiny)
+        factor = np.linalg.cholesky(small + shift * np.eye(len(small)))
+        columns = np.linalg.solve(factor, columns.T).T
+    return columns
+
+
 def _leading_features(gram: NDArray[np.float64], rank: int, rng: np.random.Generator) -> NDArray:
     """(w, rank) features F with F F^T close to the best rank-`rank` approximation of the
-    Gram matrix, by a randomised range finder: far cheaper than a full eigh and exact enough,
-    since the re-fit that follows uses the whole Gram matrix."""
+    Gram matrix, by a randomised range finder with one power iteration: far cheaper than a
+    full eigh and exact enough, since the re-fit that follows uses the whole Gram matrix."""
     width = len(gram)
     probe = rng.standard_normal((width, min(width, rank + 16)))
-    basis = np.linalg.qr(gram @ probe)[0]
+    basis = _orthonormal(gram @ _orthonormal(gram @ probe))
     values, vectors = np.linalg.eigh(basis.T @ gram @ basis)
     top = np.argsort(values)[::-1][:rank]
     return (basis @ vectors[:, top]) * np.sqrt(np.maximum(values[top], 0.0))
