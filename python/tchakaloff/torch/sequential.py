@@ -15,7 +15,7 @@ How units are chosen, layer by layer from the input to the output:
 - a unit's contribution is its first-order effect on the network's output, a_i(x) times the
   gradient of the output with respect to a_i(x) (through the still-wide layers after it),
   evaluated on the calibration rows along a few output directions (every output when there
-  are at most `probes`, else random ones). For the last hidden layer this is exact: the
+  are at most 16, else 16 random ones). For the last hidden layer this is exact: the
   output is linear in a_i;
 - the kept units' contributions should add up to the wide network's output minus the error
   the earlier layers left, so each layer also corrects, to first order, the layers before it.
@@ -27,6 +27,7 @@ Identical units (same incoming weights, bias and outgoing weights) are merged fi
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Sequence
 
@@ -46,9 +47,13 @@ _SUPPORTED = (
     "nn.Dropout, nn.MaxPool2d/AvgPool2d/AdaptiveAvgPool2d, nn.Flatten, and nn.BatchNorm1d/2d "
     "directly after a layer (folded in)"
 )
-# Calibration rows used for the contributions, and output directions per row: together they
-# make M = rows x probes coordinates, many more than the units kept.
+# Calibration rows on which the gradients of the layers before the last hidden one are
+# taken, and output directions per row: M = rows x probes coordinates, many more than the
+# units kept (the digits MLPs of the README match as well with 64 to 512 rows).
 _ROWS = 128
+# Calibration rows used at all (evenly spaced): the wide output and the last hidden
+# layer's Gram matrix, whose cost grows with them.
+_CALIBRATION_ROWS = 2048
 _PROBES = 16
 
 
@@ -205,6 +210,18 @@ def _rest(stages, multiplicities, index: int, activation: torch.Tensor) -> torch
     return x
 
 
+def _numpy_on_one_thread() -> contextlib.AbstractContextManager:
+    """numpy's BLAS on one thread for the block. The selection's matrices are small (units x
+    units), and torch's OpenMP threads, still spinning after the forward and backward
+    passes, would otherwise compete with BLAS's own for the same cores: 2-7x slower on 2
+    cores with one other busy process."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with the torch extra
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
+
+
 def _linear_rest(stages: list[_Stage], index: int, activation: torch.Tensor) -> bool:
     """Whether the output is a linear function of layer `index`'s (2-d) activations."""
     identity = (nn.Flatten, nn.Dropout, nn.Identity)  # dropout: evaluation mode
@@ -243,14 +260,17 @@ def _select(
         gram = (a.T @ a).double() * (outgoing.T @ outgoing).double()
         linear = ((target @ outgoing) * a).sum(0).double()
         square = float((target.double() ** 2).sum())
-        return compress_gram(gram.numpy(), linear.numpy(), square, size=size, rng=rng)
+        with _numpy_on_one_thread():
+            return compress_gram(gram.numpy(), linear.numpy(), square, size=size, rng=rng)
     units, target = _contributions(
         stages, multiplicities, index, activation[subset], goal[subset], rng
     )
     units = units[distinct] * copies[:, None].to(units.dtype)
     gram = (units @ units.T).double().numpy()
     linear = (units @ target).double().numpy()
-    return compress_gram(gram, linear, float(target.double() @ target.double()), size=size, rng=rng)
+    square = float(target.double() @ target.double())
+    with _numpy_on_one_thread():
+        return compress_gram(gram, linear, square, size=size, rng=rng)
 
 
 def _contributions(
@@ -300,7 +320,8 @@ def compress_mlp(
         layer is matched as well with fewer.
     calibration : tensor
         Typical inputs, (n, ...) as the model takes them; a few hundred to a few thousand
-        rows (at most 512 of them, evenly spaced, define the contributions).
+        rows (up to 2048 of them, evenly spaced, weigh the last hidden layer's units; 128
+        the earlier layers' gradients).
     divide_gradients : bool, default True
         The wide network's dynamics (see :class:`CompressedNetwork`).
     rng : numpy Generator or seed, default 0
@@ -319,7 +340,8 @@ def compress_mlp(
     sizes = _hidden_sizes(size, [_units(s.layer) for s in stages[:-1]])
     x = _calibration(calibration, stages[0].layer)
     generator = np.random.default_rng(rng)
-    subset = torch.as_tensor(np.linspace(0, len(x) - 1, min(len(x), _ROWS)).round().astype(int))
+    x = x[_evenly(len(x), _CALIBRATION_ROWS)]
+    subset = _evenly(len(x), _ROWS)
     try:
         with torch.no_grad():
             goal = _run(prefix, stages, [], x)
@@ -360,6 +382,11 @@ def compress_mlp(
         multiplicities.append(weights.to(stages[index].layer.weight.dtype))
     network = CompressedNetwork(prefix, stages, multiplicities, divide_gradients=divide_gradients)
     return network.train(model.training)
+
+
+def _evenly(n: int, count: int) -> torch.Tensor:
+    """`count` (at most n) indices spread evenly over range(n)."""
+    return torch.as_tensor(np.linspace(0, n - 1, min(n, count)).round().astype(np.int64))
 
 
 def _calibration(calibration: object, first: nn.Module) -> torch.Tensor:
