@@ -7,6 +7,7 @@ import io
 import numpy as np
 import pytest
 import torch
+from _trajectories import OPTIMISERS, batches
 from tchakaloff.torch import CompressedMLP, compress_two_layer, random_subnetwork
 from torch import nn
 
@@ -35,24 +36,6 @@ def wide_network_of_copies(seed, n_in=2, n_out=2, activation=None):
         net[2].weight.copy_(w2[:, rows])
         net[2].bias.copy_(b2)
     return net, rows
-
-
-def batches(seed, steps, n_in=2, n_out=2, batch=16):
-    generator = torch.Generator().manual_seed(seed)
-    x = torch.rand(200, n_in, generator=generator, dtype=torch.float64) * 2 - 1
-    y = torch.sin(3 * x[:, :1]) * torch.cos(2 * x[:, -1:]) + torch.zeros(1, n_out)
-    for _ in range(steps):
-        pick = torch.randint(0, 200, (batch,), generator=generator)
-        yield x[pick], y[pick]
-
-
-OPTIMISERS = {
-    "sgd": lambda params: torch.optim.SGD(params, lr=0.05),
-    "sgd_momentum": lambda params: torch.optim.SGD(params, lr=0.02, momentum=0.9),
-    "adam": lambda params: torch.optim.Adam(params, lr=0.01),
-    "adamw": lambda params: torch.optim.AdamW(params, lr=0.01, weight_decay=0.1),
-    "rprop": lambda params: torch.optim.Rprop(params, lr=0.01),
-}
 
 
 def train_side_by_side(wide, small, make_optimiser, steps=50, after_step=None):

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 from _bad_inputs import check_helpful
+from _trajectories import OPTIMISERS, batches
 from tchakaloff.contributions import compress_contributions
 from tchakaloff.torch.sequential import CompressedNetwork, compress_mlp
 from torch import nn
@@ -75,29 +76,12 @@ def row_index(rows, row):
     return int(matches[0])
 
 
-def batches(seed, steps, n_in=3, n_out=2, batch=16):
-    generator = torch.Generator().manual_seed(seed)
-    x = uniform(generator, 200, n_in)
-    y = torch.sin(3 * x[:, :1]) * torch.cos(2 * x[:, -1:]) + torch.zeros(1, n_out)
-    for _ in range(steps):
-        pick = torch.randint(0, 200, (batch,), generator=generator)
-        yield x[pick], y[pick]
-
-
-OPTIMISERS = {
-    "sgd": lambda params: torch.optim.SGD(params, lr=0.05),
-    "sgd_momentum": lambda params: torch.optim.SGD(params, lr=0.02, momentum=0.9),
-    "adam": lambda params: torch.optim.Adam(params, lr=0.01),
-    "adamw": lambda params: torch.optim.AdamW(params, lr=0.01, weight_decay=0.1),
-}
-
-
 def train_side_by_side(wide, small, make_optimiser, steps=50):
     """Train both nets on the same batches; return the largest output gap over the steps."""
     probe = uniform(torch.Generator().manual_seed(7), 40, 3)
     opt_wide, opt_small = make_optimiser(wide.parameters()), make_optimiser(small.parameters())
     gap = 0.0
-    for x, y in batches(1, steps):
+    for x, y in batches(1, steps, n_in=3):
         for net, opt in ((wide, opt_wide), (small, opt_small)):
             opt.zero_grad()
             nn.functional.mse_loss(net(x), y).backward()
