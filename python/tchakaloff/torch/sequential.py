@@ -40,8 +40,6 @@ from ..contributions import ContributionCompression, compress_gram
 from .weighted import PER_UNIT, CompressedNetwork, _inputs, _per_unit, _Stage, _units, leaves
 
 _LAYERS = (nn.Linear, nn.Conv2d)
-# Modules that act on each unit (feature or channel) on its own: they commute with a positive
-# per-unit scale as long as it is applied after the nonlinearity.
 _SUPPORTED = (
     "nn.Linear and nn.Conv2d layers with elementwise activations (ReLU, GELU, Tanh, SiLU, ...), "
     "nn.Dropout, nn.MaxPool2d/AvgPool2d/AdaptiveAvgPool2d, nn.Flatten, and nn.BatchNorm1d/2d "
