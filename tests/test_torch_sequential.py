@@ -657,3 +657,25 @@ def test_weights_are_the_least_squares_fit_on_the_kept_rows():
 def test_bad_contributions_are_refused(contributions, target, size, match):
     with pytest.raises(ValueError, match=match):
         compress_contributions(contributions, target, size=size)
+
+
+def test_a_dead_layer_keeps_a_unit_and_the_output():
+    # every first-layer unit is off on the calibration data: nothing to match but the total,
+    # and the result must still be a working network with the wide one's output
+    torch.manual_seed(4)
+    model = nn.Sequential(
+        nn.Linear(3, 50), nn.ReLU(), nn.Linear(50, 40), nn.ReLU(), nn.Linear(40, 2)
+    ).double()
+    with torch.no_grad():
+        model[0].bias.fill_(-100.0)
+    x = gaussian(5, 100, 3)
+    small = compress_mlp(model, size=10, calibration=x)
+    assert all(1 <= width <= 10 for width in small.widths)
+    with torch.no_grad():
+        torch.testing.assert_close(small(x), model(x))
+
+
+def test_contributions_that_are_all_zero_keep_the_total():
+    result = compress_contributions(np.zeros((20, 30)), size=5)
+    check_selection(result, 20, 5)
+    assert result.weights.sum() == pytest.approx(20)

@@ -171,9 +171,12 @@ def compress_gram(
     generator = np.random.default_rng(rng)
     if size == 1:
         support = np.array([int(np.argmax(linear**2 / np.maximum(np.diag(gram), 1e-300)))])
+        # the quadrature of the constant alone: one unit carrying every unit's weight
+        best = (support, np.array([float(width)]), np.inf)
     else:
-        support = reduce(_leading_features(gram, size - 1, generator), degree=1).indices
-    best = None
+        quadrature = reduce(_leading_features(gram, size - 1, generator), degree=1)
+        support = quadrature.indices
+        best = (support, quadrature.weights, np.inf)
     for _ in range(_FILL_ROUNDS + 1):
         weights = _refit(gram, linear, support)
         kept, weights = support[weights > 0], weights[weights > 0]
@@ -186,7 +189,7 @@ def compress_gram(
             kept, weights = kept[weights > 0], weights[weights > 0]
             missing = size - len(kept)
         error = relative_error(kept, weights)
-        if best is None or error < best[2]:
+        if len(kept) and error < best[2]:  # the quadrature stays when no re-fit keeps a unit
             best = (kept, weights, error)
         if missing == 0:
             break
@@ -200,4 +203,6 @@ def compress_gram(
             break
         support = np.sort(np.concatenate([kept, candidates]))
     kept, weights, error = best
+    if not np.isfinite(error):
+        error = relative_error(kept, weights)
     return ContributionCompression(kept.astype(np.int64), weights, error)
