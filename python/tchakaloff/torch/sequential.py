@@ -331,6 +331,14 @@ def compress_mlp(
     CompressedNetwork
         Computes like the wide model on inputs like the calibration data; ``.fold()`` gives a
         plain nn.Sequential.
+
+    Notes
+    -----
+    There is no `degree`: a unit's weights enter the output through its contribution, and
+    the output is linear in that, so the degree-1 moments of the contributions (their sum)
+    are what is matched, on the calibration data, instead of the C(m + k, k) moments of a
+    unit's m parameters (out of reach at m in the hundreds). The multiplicities are the
+    non-negative least-squares weights of the kept units: they need not add up to the width.
     """
     # Work on an evaluation-mode copy: dropout off, batch norms folded with their running
     # statistics, and nothing (a PReLU's weight, say) shared with the input model.
