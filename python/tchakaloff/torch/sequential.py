@@ -37,7 +37,19 @@ from torch import nn
 
 from .._validation import as_size
 from ..contributions import ContributionCompression, compress_gram
-from .weighted import PER_UNIT, CompressedNetwork, _inputs, _per_unit, _Stage, _units, leaves
+from .weighted import (
+    PER_UNIT,
+    CompressedNetwork,
+    _Hidden,
+    _incoming,
+    _inputs,
+    _keep,
+    _outgoing,
+    _per_unit,
+    _Stage,
+    _units,
+    leaves,
+)
 
 _LAYERS = (nn.Linear, nn.Conv2d)
 _SUPPORTED = (
@@ -142,38 +154,17 @@ def _hidden_sizes(size: object, widths: list[int]) -> list[int]:
     return sizes
 
 
-def _keep_units(stages: list[_Stage], index: int, kept: torch.Tensor) -> None:
-    """Keep units `kept` of layer `index` and the matching inputs of the next layer."""
+def _hidden(stages: list[_Stage], index: int) -> _Hidden:
+    """Layer `index` with the layer its units feed (a block of inputs each after a Flatten)."""
     layer, after = stages[index].layer, stages[index + 1].layer
-    block = _inputs(after) // _units(layer)
-    columns = (kept[:, None] * block + torch.arange(block)).reshape(-1)
-    with torch.no_grad():
-        new = copy.deepcopy(layer)
-        if isinstance(new, nn.Linear):
-            new.out_features = len(kept)
-        else:
-            new.out_channels = len(kept)
-        new.weight = nn.Parameter(layer.weight[kept].clone())
-        if layer.bias is not None:
-            new.bias = nn.Parameter(layer.bias[kept].clone())
-        following = copy.deepcopy(after)
-        if isinstance(following, nn.Linear):
-            following.in_features = len(columns)
-        else:
-            following.in_channels = len(columns)
-        following.weight = nn.Parameter(after.weight[:, columns].clone())
-    stages[index].layer, stages[index + 1].layer = new, following
+    return _Hidden(layer, after, _inputs(after) // _units(layer))
 
 
 def _distinct_units(stages: list[_Stage], index: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Representatives of the distinct units of layer `index` (same incoming weights, bias and
     outgoing weights) and how many copies each has."""
-    layer, after = stages[index].layer, stages[index + 1].layer
-    width = _units(layer)
-    outgoing = after.weight.detach().reshape(after.weight.shape[0], width, -1).transpose(0, 1)
-    parts = [layer.weight.detach().reshape(width, -1), outgoing.reshape(width, -1)]
-    if layer.bias is not None:
-        parts.append(layer.bias.detach()[:, None])
+    hidden = _hidden(stages, index)
+    parts = [_incoming(hidden), _outgoing(hidden).flatten(1)]
     rows = np.ascontiguousarray(torch.cat(parts, dim=1).cpu().numpy())
     # one opaque record per row: np.unique compares bytes instead of sorting column by column
     records = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
@@ -384,7 +375,7 @@ def compress_mlp(
             )
             chosen = distinct[picked.indices]
             weights = torch.as_tensor(picked.weights) * copies[picked.indices]
-        _keep_units(stages, index, chosen)
+        _keep(_hidden(stages, index), chosen)
         multiplicities.append(weights.to(stages[index].layer.weight.dtype))
     network = CompressedNetwork(prefix, stages, multiplicities, divide_gradients=divide_gradients)
     return network.train(model.training)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple, Union
 
 import torch
 from torch import nn
@@ -42,6 +43,66 @@ def leaves(model: nn.Module) -> Iterator[nn.Module]:
             yield from leaves(child)
         else:
             yield child
+
+
+Layer = Union[nn.Linear, nn.Conv2d]
+
+
+class _Hidden(NamedTuple):
+    """A hidden layer, the layer its units feed, and how many inputs of that layer each unit
+    feeds: H*W after an nn.Flatten (channel-major, as nn.Flatten lays them out), else 1."""
+
+    layer: Layer
+    following: Layer
+    block: int
+
+
+def _incoming(hidden: _Hidden) -> torch.Tensor:
+    """(units, fan_in [+ 1]): every unit's flattened incoming weights, then its bias."""
+    layer = hidden.layer
+    rows = layer.weight.detach().flatten(1)
+    if layer.bias is None:
+        return rows
+    return torch.cat([rows, layer.bias.detach()[:, None]], dim=1)
+
+
+def _outgoing(hidden: _Hidden) -> torch.Tensor:
+    """(units, following out, block * kernel): the weights every unit feeds."""
+    weight = hidden.following.weight.detach()
+    return weight.reshape(weight.shape[0], hidden.layer.weight.shape[0], -1).transpose(0, 1)
+
+
+def _set_units(
+    hidden: _Hidden, weight: torch.Tensor, bias: torch.Tensor | None, outgoing: torch.Tensor
+) -> None:
+    """Replace the units of a hidden layer by new ones (incoming weight, bias, and outgoing
+    weights laid out as :func:`_outgoing` gives them), in place."""
+    layer, following, _ = hidden
+    units = weight.shape[0]
+    layer.weight = nn.Parameter(weight.contiguous(), requires_grad=layer.weight.requires_grad)
+    if layer.bias is not None:
+        layer.bias = nn.Parameter(bias.contiguous(), requires_grad=layer.bias.requires_grad)
+    shape = following.weight.shape
+    following.weight = nn.Parameter(
+        outgoing.transpose(0, 1).reshape(shape[0], -1, *shape[2:]).contiguous(),
+        requires_grad=following.weight.requires_grad,
+    )
+    if isinstance(layer, nn.Linear):
+        layer.out_features = units
+    else:
+        layer.out_channels = units
+    if isinstance(following, nn.Linear):
+        following.in_features = units * hidden.block
+    else:
+        following.in_channels = units
+
+
+def _keep(hidden: _Hidden, kept: torch.Tensor, scale: float = 1.0) -> None:
+    """Keep the units `kept` of a hidden layer and their inputs to the next layer, the
+    outgoing weights multiplied by `scale`."""
+    layer = hidden.layer
+    bias = None if layer.bias is None else layer.bias.detach()[kept]
+    _set_units(hidden, layer.weight.detach()[kept], bias, _outgoing(hidden)[kept] * scale)
 
 
 class _ScaleGradient(torch.autograd.Function):
