@@ -261,7 +261,7 @@ def test_fold_computes_the_same_function(build, inputs):
     with torch.no_grad():
         torch.testing.assert_close(folded(x), small(x), rtol=1e-10, atol=1e-12)
     # with multiplicities far from 1 the folding is not a no-op
-    assert any(float((c - 1).abs().max()) > 0.5 for c in small.multiplicities)
+    assert any(float((c - 1).abs().max()) > 0.1 for c in small.multiplicities)
 
 
 def test_state_dict_round_trip_and_multiplicities_are_buffers():

@@ -5,11 +5,15 @@ evaluated on calibration data (one row of length M: samples x output directions)
 subset S with multiplicities c_i >= 0 changes the output by sum_{i in S} c_i u_i - sum_i u_i.
 :func:`compress_contributions` makes that small in two steps:
 
-1. Positive-weight quadrature (the Tchakaloff step on test functions): the leading
-   eigenvectors of the Gram matrix G = U U^T are the directions in which the units'
-   contributions differ most; with r = size - 1 of them as features, :func:`~tchakaloff.reduce`
-   at degree 1 keeps at most size units with weights > 0 whose weighted features, and whose
-   total, equal the whole layer's. What is left is the neglected part of the spectrum.
+1. Cells of alike units, each reduced by a positive-weight quadrature (the paper's
+   Algorithm 1, on contributions): the units are cut into up to 16 balanced k-d cells along
+   the leading eigenvectors of the Gram matrix G = U U^T (the directions in which their
+   contributions differ most), and a cell that keeps k units gets them from the Tchakaloff
+   step on its own test functions: with the k - 1 leading eigenvectors of its block of G as
+   features, :func:`~tchakaloff.reduce` at degree 1 keeps at most k units with weights > 0
+   whose weighted features, and whose total, equal the cell's. Merging only alike units
+   leaves a small remainder, and the cells cost far less than one quadrature of all units
+   (at 256 of 1024 digits-MLP units: half the time, the same output error).
 2. The kept units' weights are re-fitted by non-negative least squares against the target
    over all M coordinates, and units are added back where that leaves the budget unspent.
 
@@ -31,6 +35,10 @@ from .reduction import reduce
 _RIDGE = 1e-10
 # Rounds that add units back after the re-fit dropped some.
 _FILL_ROUNDS = 4
+# Cells of units, and the leading eigen-coordinates they are cut along. The output error of
+# the digits MLPs of the README was the same for 4 to 32 cells, and than a single cell's.
+_CELLS = 16
+_CELL_COORDINATES = 8
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,34 @@ def _leading_features(gram: NDArray[np.float64], rank: int, rng: np.random.Gener
     values, vectors = np.linalg.eigh(basis.T @ gram @ basis)
     top = np.argsort(values)[::-1][:rank]
     return (basis @ vectors[:, top]) * np.sqrt(np.maximum(values[top], 0.0))
+
+
+def _quadrature(
+    gram: NDArray[np.float64], size: int, rng: np.random.Generator
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """At most `size` units with weights > 0 whose weighted leading eigen-features of the Gram
+    matrix, and total weight, equal all units' (the unit most aligned with the sum when
+    size is 1)."""
+    if size == 1:
+        alignment = gram.sum(axis=1) / np.sqrt(np.maximum(np.diag(gram), np.finfo(float).tiny))
+        return np.array([int(np.argmax(alignment))]), np.array([float(len(gram))])
+    quadrature = reduce(_leading_features(gram, size - 1, rng), degree=1)
+    return quadrature.indices, quadrature.weights
+
+
+def _cells(gram: NDArray[np.float64], count: int, rng: np.random.Generator) -> list[NDArray]:
+    """`count` balanced k-d cells of the units along the leading eigen-coordinates: the cell
+    of the most units is halved at the median of its widest coordinate."""
+    coordinates = _leading_features(gram, min(_CELL_COORDINATES, len(gram)), rng)
+    cells = [np.arange(len(gram))]
+    while len(cells) < count:
+        cells.sort(key=len)
+        cell = cells.pop()
+        values = coordinates[cell]
+        axis = int(np.argmax(values.max(axis=0) - values.min(axis=0)))
+        ordered = cell[np.argsort(values[:, axis], kind="stable")]
+        cells += [ordered[: len(cell) // 2], ordered[len(cell) // 2 :]]
+    return cells
 
 
 def _refit(gram: NDArray, linear: NDArray, support: NDArray[np.int64]) -> NDArray[np.float64]:
@@ -169,14 +205,17 @@ def compress_gram(
         return ContributionCompression(every, np.ones(width), relative_error(every, np.ones(width)))
 
     generator = np.random.default_rng(rng)
-    if size == 1:
-        support = np.array([int(np.argmax(linear**2 / np.maximum(np.diag(gram), 1e-300)))])
-        # the quadrature of the constant alone: one unit carrying every unit's weight
-        best = (support, np.array([float(width)]), np.inf)
-    else:
-        quadrature = reduce(_leading_features(gram, size - 1, generator), degree=1)
-        support = quadrature.indices
-        best = (support, quadrature.weights, np.inf)
+    parts = []
+    for cell in _cells(gram, min(_CELLS, size), generator):
+        # the cell's share of the budget, by its number of units
+        share = min(len(cell), max(1, round(size * len(cell) / width)))
+        indices, weights = _quadrature(gram[np.ix_(cell, cell)], share, generator)
+        parts.append((cell[indices], weights))
+    support = np.concatenate([indices for indices, _ in parts])
+    order = np.argsort(support)
+    support = support[order]
+    # the quadrature itself stays the answer when no re-fit keeps a unit
+    best = (support, np.concatenate([weights for _, weights in parts])[order], np.inf)
     for _ in range(_FILL_ROUNDS + 1):
         weights = _refit(gram, linear, support)
         kept, weights = support[weights > 0], weights[weights > 0]
