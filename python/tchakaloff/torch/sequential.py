@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -58,12 +59,13 @@ _SUPPORTED = (
     "directly after a layer (folded in)"
 )
 # Calibration rows on which the gradients of the layers before the last hidden one are
-# taken, and output directions per row: M = rows x probes coordinates, many more than the
-# units kept (the digits MLPs of the README match as well with 64 to 512 rows).
-_ROWS = 128
+# taken, and output directions per row: M = rows x probes coordinates (the digits MLPs of
+# the README match as well with 64 to 512 rows).
+_ROWS = 64
 # Calibration rows used at all (evenly spaced): the wide output and the last hidden
-# layer's Gram matrix, whose cost grows with them.
-_CALIBRATION_ROWS = 2048
+# layer's Gram matrix, whose cost grows with them (512 or all 1347 digits images: the same
+# output error).
+_CALIBRATION_ROWS = 512
 _PROBES = 16
 
 
@@ -199,16 +201,27 @@ def _rest(stages, multiplicities, index: int, activation: torch.Tensor) -> torch
     return x
 
 
+@functools.lru_cache(maxsize=1)
+def _blas_threads():
+    """threadpoolctl's view of numpy's and scipy's BLAS, built once (it reads every loaded
+    library), after scipy's linear algebra is loaded; None without threadpoolctl."""
+    try:
+        import scipy.linalg  # noqa: F401  (loads scipy's own BLAS, to be limited too)
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - both come with the torch extra
+        return None
+    return ThreadpoolController()
+
+
 def _numpy_on_one_thread() -> contextlib.AbstractContextManager:
     """numpy's BLAS on one thread for the block. The selection's matrices are small (units x
     units), and torch's OpenMP threads, still spinning after the forward and backward
     passes, would otherwise compete with BLAS's own for the same cores: 2-7x slower on 2
     cores with one other busy process."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with the torch extra
+    controller = _blas_threads()
+    if controller is None:  # pragma: no cover
         return contextlib.nullcontext()
-    return threadpool_limits(1, user_api="blas")
+    return controller.limit(limits=1, user_api="blas")
 
 
 def _linear_rest(stages: list[_Stage], index: int, activation: torch.Tensor) -> bool:
@@ -309,8 +322,8 @@ def compress_mlp(
         layer is matched as well with fewer.
     calibration : tensor
         Typical inputs, (n, ...) as the model takes them; a few hundred to a few thousand
-        rows (up to 2048 of them, evenly spaced, weigh the last hidden layer's units; 128
-        the earlier layers' gradients).
+        rows (up to 512 of them, evenly spaced, weigh the last hidden layer's units; 64 the
+        earlier layers' gradients).
     divide_gradients : bool, default True
         The wide network's dynamics (see :class:`CompressedNetwork`).
     rng : numpy Generator or seed, default 0
