@@ -516,6 +516,13 @@ BAD_NETWORK_INPUTS = {
         ),
         r"Conv2d\(8, 8.*groups=2\) is a grouped convolution",
     ),
+    "flatten_of_the_batch": (
+        compress_call(
+            nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(0, -1), nn.Linear(4 * 36, 2)),
+            calibration=gaussian(21, 50, 1, 8, 8),
+        ),
+        r"start_dim=1",
+    ),
     "per_unit_prelu": (
         compress_call(nn.Sequential(nn.Linear(3, 16), nn.PReLU(16), nn.Linear(16, 2))),
         r"PReLU\(num_parameters=16\) has one slope per unit.*use nn.PReLU\(\)",

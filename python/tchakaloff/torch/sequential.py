@@ -120,6 +120,11 @@ def _stages(model: nn.Module) -> tuple[list[nn.Module], list[_Stage]]:
                 f"{module} has one slope per unit, which compress_mlp does not carry; use "
                 "nn.PReLU() (one shared slope) or another activation"
             )
+        elif isinstance(module, nn.Flatten) and (module.start_dim, module.end_dim) != (1, -1):
+            raise ValueError(
+                f"{module} must keep the batch dimension and flatten the rest (start_dim=1, "
+                "end_dim=-1), so that every channel's inputs to the next layer are one block"
+            )
         elif isinstance(module, nn.Flatten) or (stages and stages[-1].after_scale):
             if not isinstance(module, (nn.Flatten, *PER_UNIT)):
                 raise ValueError(f"unsupported module {module}; supported: {_SUPPORTED}")
