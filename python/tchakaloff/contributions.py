@@ -63,12 +63,25 @@ class ContributionCompression:
         return len(self.indices)
 
 
+def _scipy():
+    """scipy's triangular solve and NNLS, with a message that says how to get them (scipy is
+    not a dependency of the core package)."""
+    try:
+        from scipy.linalg import solve_triangular
+        from scipy.optimize import nnls
+    except ImportError as error:  # pragma: no cover - scipy comes with the torch extra
+        raise ImportError(
+            "compress_contributions and compress_mlp need scipy: pip install scipy (or "
+            "pip install 'tchakaloff[torch]')"
+        ) from error
+    return solve_triangular, nnls
+
+
 def _orthonormal(columns: NDArray[np.float64], passes: int = 2) -> NDArray[np.float64]:
     """An orthonormal basis of the columns' span by Cholesky QR: matrix products and a small
     triangular solve instead of a QR of the tall matrix (as accurate after a second pass,
     and far faster on a busy machine)."""
-    from scipy.linalg import solve_triangular
-
+    solve_triangular, _ = _scipy()
     for _ in range(passes):
         small = columns.T @ columns
         shift = 1e-14 * max(float(np.trace(small)), np.finfo(float).tiny)
@@ -121,9 +134,7 @@ def _cells(gram: NDArray[np.float64], count: int, rng: np.random.Generator) -> l
 def _refit(gram: NDArray, linear: NDArray, support: NDArray[np.int64]) -> NDArray[np.float64]:
     """Non-negative c on `support` minimising c^T G c - 2 c^T linear (scipy's NNLS on the
     Cholesky factor of the support's Gram matrix)."""
-    from scipy.linalg import solve_triangular
-    from scipy.optimize import nnls
-
+    solve_triangular, nnls = _scipy()
     block = gram[np.ix_(support, support)]
     scale = max(float(np.trace(block)) / len(support), np.finfo(float).tiny)
     # A Gram matrix summed in float32, or of units that are nearly dependent, can be
