@@ -36,7 +36,7 @@ _RIDGE = 1e-10
 # Rounds that add units back after the re-fit dropped some.
 _FILL_ROUNDS = 4
 # Cells of units, and the leading eigen-coordinates they are cut along. The output error of
-# the digits MLPs of the README was the same for 4 to 32 cells, and than a single cell's.
+# the digits MLPs of the README was the same for 4 to 32 cells as for a single cell.
 _CELLS = 16
 _CELL_COORDINATES = 8
 
@@ -216,12 +216,16 @@ def compress_gram(
         return ContributionCompression(every, np.ones(width), relative_error(every, np.ones(width)))
 
     generator = np.random.default_rng(rng)
+    cells = _cells(gram, min(_CELLS, size), generator)
+    # every cell's share of the budget, by its number of units, adding up to size exactly
+    exact = size * np.array([len(cell) for cell in cells]) / width
+    shares = np.floor(exact).astype(int)
+    shares[np.argsort(shares - exact)[: size - shares.sum()]] += 1
     parts = []
-    for cell in _cells(gram, min(_CELLS, size), generator):
-        # the cell's share of the budget, by its number of units
-        share = min(len(cell), max(1, round(size * len(cell) / width)))
-        indices, weights = _quadrature(gram[np.ix_(cell, cell)], share, generator)
-        parts.append((cell[indices], weights))
+    for cell, share in zip(cells, shares):
+        if share > 0:
+            indices, weights = _quadrature(gram[np.ix_(cell, cell)], int(share), generator)
+            parts.append((cell[indices], weights))
     support = np.concatenate([indices for indices, _ in parts])
     order = np.argsort(support)
     support = support[order]
