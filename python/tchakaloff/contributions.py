@@ -149,6 +149,9 @@ def _refit(gram: NDArray, linear: NDArray, support: NDArray[np.int64]) -> NDArra
     else:
         raise ArithmeticError("the kept units' Gram matrix is not positive semi-definite")
     rhs = solve_triangular(factor, linear[support], lower=True)
+    unconstrained = solve_triangular(factor.T, rhs, lower=False)
+    if np.all(unconstrained > 0):  # then it is the non-negative optimum too, at one solve
+        return unconstrained
     weights, _ = nnls(factor.T, rhs, maxiter=50 * len(support))
     return weights
 
