@@ -1,0 +1,258 @@
+"""Multi-head attention whose heads are permutation-invariant units, and their compression.
+
+The output of a multi-head attention layer is a sum over its heads,
+``sum_h W_o^h softmax(Q^h K^h^T / sqrt(d)) V^h``: head h is the object
+(W_q^h, W_k^h, W_v^h, W_o^h), and the heads compress like the neurons of a hidden layer
+(:func:`tchakaloff.compress_layer`, the same mechanism): a few real heads of the layer with
+multiplicities c that scale their context, and moments of the head objects matched cell by
+cell. The output is of degree 2 in (W_v^h, W_o^h), so the cells are cut along (W_q^h, W_k^h)
+only while every moment is matched in all coordinates.
+
+:class:`CompressedAttention` trains like the wide layer: head h's context is multiplied by
+c_h (a buffer) and the gradients of its parameters (its rows of W_q, W_k, W_v and its columns
+of W_o) are divided by c_h, so that it receives the gradient each of the c_h heads it stands
+for receives in the wide layer, for any optimiser that updates parameters elementwise.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..layer import LayerCompression, compress_layer, random_neurons
+from .weighted import _ScaleGradient
+
+
+class MultiHeadAttention(nn.Module):
+    """Batch-first multi-head attention without biases, ``(B, T, d_in) -> (B, T, d_out)``.
+
+    Head h owns rows ``h * head_dim`` to ``(h + 1) * head_dim`` of ``W_q``, ``W_k`` and
+    ``W_v`` (``nn.Linear(d_in, heads * head_dim, bias=False)``) and the same columns of
+    ``W_o`` (``nn.Linear(heads * head_dim, d_out, bias=False)``); scores are
+    ``Q K^T / sqrt(head_dim)``, masked above the diagonal when `causal`.
+    """
+
+    def __init__(self, d_in: int, d_out: int, heads: int, head_dim: int, *, causal: bool = True):
+        super().__init__()
+        for name, value in (
+            ("d_in", d_in),
+            ("d_out", d_out),
+            ("heads", heads),
+            ("head_dim", head_dim),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        self.heads, self.head_dim, self.causal = heads, head_dim, causal
+        self.W_q = nn.Linear(d_in, heads * head_dim, bias=False)
+        self.W_k = nn.Linear(d_in, heads * head_dim, bias=False)
+        self.W_v = nn.Linear(d_in, heads * head_dim, bias=False)
+        self.W_o = nn.Linear(heads * head_dim, d_out, bias=False)
+
+    @property
+    def d_in(self) -> int:
+        return self.W_q.in_features
+
+    @property
+    def d_out(self) -> int:
+        return self.W_o.out_features
+
+    def _heads(self, x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        """(B, T, d_in) -> (B, heads, T, head_dim)."""
+        batch, length, _ = x.shape
+        projected = nn.functional.linear(x, weight)
+        return projected.view(batch, length, self.heads, self.head_dim).transpose(1, 2)
+
+    def context(
+        self, x: torch.Tensor, w_q: torch.Tensor, w_k: torch.Tensor, w_v: torch.Tensor
+    ) -> torch.Tensor:
+        """Every head's attention-weighted values, (B, heads, T, head_dim)."""
+        if x.dim() != 3 or x.shape[-1] != self.d_in:
+            raise ValueError(
+                f"input must be (batch, tokens, {self.d_in}), got shape {tuple(x.shape)}"
+            )
+        q, k, v = self._heads(x, w_q), self._heads(x, w_k), self._heads(x, w_v)
+        scores = q @ k.transpose(-2, -1) / math.sqrt(self.head_dim)
+        if self.causal:
+            length = x.shape[1]
+            above = torch.ones(length, length, dtype=torch.bool, device=x.device).triu(1)
+            scores = scores.masked_fill(above, float("-inf"))
+        return torch.softmax(scores, dim=-1) @ v
+
+    def _output(self, context: torch.Tensor, w_o: torch.Tensor) -> torch.Tensor:
+        batch, _, length, _ = context.shape
+        merged = context.transpose(1, 2).reshape(batch, length, self.heads * self.head_dim)
+        return nn.functional.linear(merged, w_o)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        context = self.context(x, self.W_q.weight, self.W_k.weight, self.W_v.weight)
+        return self._output(context, self.W_o.weight)
+
+    def extra_repr(self) -> str:
+        return (
+            f"d_in={self.d_in}, d_out={self.d_out}, heads={self.heads}, "
+            f"head_dim={self.head_dim}, causal={self.causal}"
+        )
+
+
+class CompressedAttention(MultiHeadAttention):
+    """:class:`MultiHeadAttention` whose head h's context is multiplied by ``multiplicities[h]``
+    (a buffer), with the gradients of head h's parameters divided by it (the wide layer's
+    dynamics; ``divide_gradients=False`` gives the plain gradients)."""
+
+    multiplicities: torch.Tensor
+
+    def __init__(
+        self,
+        d_in: int,
+        d_out: int,
+        heads: int,
+        head_dim: int,
+        multiplicities: torch.Tensor | np.ndarray,
+        *,
+        causal: bool = True,
+        divide_gradients: bool = True,
+    ):
+        super().__init__(d_in, d_out, heads, head_dim, causal=causal)
+        c = torch.as_tensor(multiplicities, dtype=self.W_q.weight.dtype)
+        if c.shape != (heads,) or not bool(torch.all(torch.isfinite(c) & (c > 0))):
+            raise ValueError(
+                f"multiplicities must have shape ({heads},), one finite value > 0 per kept "
+                f"head; got shape {tuple(c.shape)}"
+            )
+        self.register_buffer("multiplicities", c.clone())
+        self.divide_gradients = divide_gradients
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        c = self.multiplicities
+        weights = [self.W_q.weight, self.W_k.weight, self.W_v.weight, self.W_o.weight]
+        if self.divide_gradients:
+            per_row = (1.0 / c).repeat_interleave(self.head_dim)
+            weights = [_ScaleGradient.apply(w, per_row[:, None]) for w in weights[:3]] + [
+                _ScaleGradient.apply(weights[3], per_row[None, :])
+            ]
+        context = self.context(x, *weights[:3]) * c[None, :, None, None]
+        return self._output(context, weights[3])
+
+    def fold(self) -> MultiHeadAttention:
+        """A plain :class:`MultiHeadAttention` with the multiplicities absorbed into W_o's
+        columns, for inference (trained further it would follow ordinary dynamics)."""
+        plain = MultiHeadAttention(
+            self.d_in, self.d_out, self.heads, self.head_dim, causal=self.causal
+        ).to(self.W_q.weight)
+        plain.load_state_dict({k: v for k, v in self.state_dict().items() if k != "multiplicities"})
+        with torch.no_grad():
+            plain.W_o.weight.mul_(self.multiplicities.repeat_interleave(self.head_dim)[None, :])
+        return plain
+
+    def extra_repr(self) -> str:
+        return (
+            f"{super().extra_repr()}, total multiplicity={float(self.multiplicities.sum()):g}, "
+            f"divide_gradients={self.divide_gradients}"
+        )
+
+
+def _head_arrays(mha: MultiHeadAttention) -> tuple[np.ndarray, np.ndarray]:
+    """The head objects as compress_layer's (W_in, W_out): W_in[h] = (W_q^h, W_k^h), the
+    coordinates the cells are cut along, and W_out[:, h] = (W_v^h, W_o^h)."""
+    heads, d = mha.heads, mha.head_dim
+
+    def blocks(weight: torch.Tensor) -> np.ndarray:  # (heads, head_dim * d_in)
+        return weight.detach().cpu().double().reshape(heads, d * mha.d_in).numpy()
+
+    w_o = mha.W_o.weight.detach().cpu().double().reshape(mha.d_out, heads, d)
+    w_o = w_o.permute(1, 0, 2).reshape(heads, mha.d_out * d).numpy()
+    incoming = np.concatenate([blocks(mha.W_q.weight), blocks(mha.W_k.weight)], axis=1)
+    outgoing = np.concatenate([blocks(mha.W_v.weight), w_o], axis=1)
+    return incoming, outgoing.T
+
+
+def _kept_heads(mha: MultiHeadAttention, layer: LayerCompression) -> CompressedAttention:
+    """The heads `layer` keeps, copied with their multiplicities, on mha's dtype and device."""
+    kept = torch.as_tensor(layer.indices, device=mha.W_q.weight.device)
+    rows = (kept[:, None] * mha.head_dim + torch.arange(mha.head_dim, device=kept.device)).reshape(
+        -1
+    )
+    small = CompressedAttention(
+        mha.d_in, mha.d_out, len(kept), mha.head_dim, layer.weights, causal=mha.causal
+    ).to(mha.W_q.weight)
+    with torch.no_grad():
+        for name in ("W_q", "W_k", "W_v"):
+            getattr(small, name).weight.copy_(getattr(mha, name).weight[rows])
+        small.W_o.weight.copy_(mha.W_o.weight[:, rows])
+    return small
+
+
+def _check_attention(mha: object) -> MultiHeadAttention:
+    if isinstance(mha, nn.MultiheadAttention):
+        raise ValueError(
+            "torch.nn.MultiheadAttention is not supported yet: its head objects (4 x embed_dim "
+            "x head_dim coordinates with the input and output projections) are too large for "
+            "full moments; build a tchakaloff.torch.MultiHeadAttention with the same weights "
+            "(W_q, W_k, W_v from in_proj_weight, W_o from out_proj.weight, no biases)"
+        )
+    if not isinstance(mha, MultiHeadAttention):
+        raise ValueError(
+            f"mha must be a tchakaloff.torch.MultiHeadAttention, got {type(mha).__name__}"
+        )
+    return mha
+
+
+def compress_attention(
+    mha: MultiHeadAttention,
+    *,
+    size: float,
+    degree: int,
+    shrink: float | None = 2.0,
+    n_jobs: int | None = None,
+) -> CompressedAttention:
+    """Keep at most `size` heads of a multi-head attention layer, with multiplicities that
+    match the moments of the head objects (W_q^h, W_k^h, W_v^h, W_o^h) cell by cell.
+
+    The heads are compressed by :func:`tchakaloff.compress_layer` with the query and key
+    blocks as the coordinates the cells are cut along and the value and output blocks as the
+    ones the output is polynomial in (the layer's argument `cells="incoming"`); identical
+    heads are merged first, exactly. The original layer is left untouched.
+
+    Parameters
+    ----------
+    mha : MultiHeadAttention
+    size : int or float
+        Heads to keep, or a fraction of them. Each cell keeps at most N = C(m + k, k) heads,
+        m = 3 head_dim d_in + d_out head_dim (8 for 1-d tokens and heads of dimension 2).
+    degree : int
+        Moments matched per cell.
+    shrink : float or None, default 2.0
+        As in :func:`tchakaloff.compress_layer`: rounds that at most halve the heads.
+    n_jobs : int, optional
+        Threads of the compression.
+
+    Returns
+    -------
+    CompressedAttention
+        Train it with any elementwise optimiser to follow the wide layer's dynamics;
+        ``.fold()`` gives a plain :class:`MultiHeadAttention`.
+    """
+    mha = _check_attention(mha)
+    incoming, outgoing = _head_arrays(mha)
+    layer = compress_layer(
+        incoming, None, outgoing, size=size, degree=degree, shrink=shrink, n_jobs=n_jobs
+    )
+    return _kept_heads(mha, layer)
+
+
+def random_heads(
+    mha: MultiHeadAttention,
+    *,
+    size: int,
+    rescale: bool = False,
+    rng: np.random.Generator | int | None = None,
+) -> CompressedAttention:
+    """`size` heads drawn uniformly, multiplicity 1 (the paper's naive baseline) or, with
+    `rescale`, heads / size each."""
+    mha = _check_attention(mha)
+    incoming, outgoing = _head_arrays(mha)
+    layer = random_neurons(incoming, None, outgoing, size=size, rescale=rescale, rng=rng)
+    return _kept_heads(mha, layer)
