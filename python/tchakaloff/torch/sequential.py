@@ -268,7 +268,9 @@ def _select(
         linear = ((target @ outgoing) * a).sum(0).double()
         square = float((target.double() ** 2).sum())
         with _numpy_on_one_thread():
-            return compress_gram(gram.numpy(), linear.numpy(), square, size=size, rng=rng)
+            return compress_gram(
+                gram.numpy(), linear.numpy(), square, size=size, total=float(copies.sum()), rng=rng
+            )
     units, target = _contributions(
         stages, multiplicities, index, activation[subset], goal[subset], rng
     )
@@ -277,7 +279,7 @@ def _select(
     linear = (units @ target).double().numpy()
     square = float(target.double() @ target.double())
     with _numpy_on_one_thread():
-        return compress_gram(gram, linear, square, size=size, rng=rng)
+        return compress_gram(gram, linear, square, size=size, total=float(copies.sum()), rng=rng)
 
 
 def _contributions(
@@ -347,7 +349,9 @@ def compress_mlp(
     the output is linear in that, so the degree-1 moments of the contributions (their sum)
     are what is matched, on the calibration data, instead of the C(m + k, k) moments of a
     unit's m parameters (out of reach at m in the hundreds). The multiplicities are the
-    non-negative least-squares weights of the kept units: they need not add up to the width.
+    kept units' non-negative least-squares weights with their total held near the layer's
+    width (the paper's constant moment: the kept units stand for as many as there were,
+    which is what makes the compressed network move like the wide one under Adam).
     """
     # Work on an evaluation-mode copy: dropout off, batch norms folded with their running
     # statistics, and nothing (a PReLU's weight, say) shared with the input model.
