@@ -686,3 +686,21 @@ def test_contributions_that_are_all_zero_keep_the_total():
     result = compress_contributions(np.zeros((20, 30)), size=5)
     check_selection(result, 20, 5)
     assert result.weights.sum() == pytest.approx(20)
+
+
+def test_the_total_is_met_exactly_when_the_output_can_be():
+    # rank 10 < size: the quadrature matches the output and the total exactly, and so must
+    # the re-fit that weighs both
+    units = low_rank(3, 200, 10)
+    result = compress_contributions(units, size=30, total=200.0, rng=0)
+    check_selection(result, 200, 30)
+    assert result.relative_error < 1e-8
+    assert result.weights.sum() == pytest.approx(200, rel=1e-8)
+
+
+def test_the_total_is_traded_against_the_output_when_both_cannot_be_met():
+    units = low_rank(3, 200, 40)  # rank 40 > size 30: no exact answer
+    free = compress_contributions(units, size=30, rng=0)
+    held = compress_contributions(units, size=30, total=200.0, rng=0)
+    check_selection(held, 200, 30)
+    assert abs(held.weights.sum() - 200) < 0.5 * abs(free.weights.sum() - 200)
