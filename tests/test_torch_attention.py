@@ -185,3 +185,28 @@ def test_nan_weights_are_refused():
         layer.W_v.weight[3, 0] = float("nan")
     with pytest.raises(ValueError):
         compress_attention(layer, size=10, degree=1)
+
+
+def test_calibration_keeps_copies_exactly_and_beats_random_heads():
+    wide, _ = attention_of_copies(5)
+    small = compress_attention(wide, size=len(COPIES), calibration=tokens(6))
+    assert small.heads == len(COPIES)
+    assert sorted(small.multiplicities.tolist()) == sorted(COPIES.double().tolist())
+    torch.manual_seed(7)
+    layer = MultiHeadAttention(1, 1, 300, 2).double()
+    small = compress_attention(layer, size=60, calibration=tokens(8, batch=64))
+    assert small.heads <= 60
+    assert float(small.multiplicities.sum()) == pytest.approx(300, rel=0.05)
+    fresh = tokens(9, batch=64)
+    with torch.no_grad():
+        out = layer(fresh)
+        ours = float(((small(fresh) - out) ** 2).mean())
+        naive = float(
+            ((random_heads(layer, size=60, rescale=True, rng=0)(fresh) - out) ** 2).mean()
+        )
+    assert ours < 1e-3 * naive
+
+
+def test_attention_needs_a_degree_or_calibration():
+    with pytest.raises(ValueError, match=r"degree .* or calibration"):
+        compress_attention(MultiHeadAttention(1, 1, 8, 2), size=4)
