@@ -210,3 +210,12 @@ def test_calibration_keeps_copies_exactly_and_beats_random_heads():
 def test_attention_needs_a_degree_or_calibration():
     with pytest.raises(ValueError, match=r"degree .* or calibration"):
         compress_attention(MultiHeadAttention(1, 1, 8, 2), size=4)
+
+
+def test_predict_is_the_last_tokens_output():
+    wide, _ = attention_of_copies(2)
+    small = compress_attention(wide, size=len(COPIES), degree=2)
+    x = tokens(10)
+    with torch.no_grad():
+        for layer in (wide, small):
+            torch.testing.assert_close(layer.predict(x), layer(x)[:, -1], rtol=1e-12, atol=1e-14)

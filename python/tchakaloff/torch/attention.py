@@ -68,16 +68,25 @@ class MultiHeadAttention(nn.Module):
         return projected.view(batch, length, self.heads, self.head_dim).transpose(1, 2)
 
     def context(
-        self, x: torch.Tensor, w_q: torch.Tensor, w_k: torch.Tensor, w_v: torch.Tensor
+        self,
+        x: torch.Tensor,
+        w_q: torch.Tensor,
+        w_k: torch.Tensor,
+        w_v: torch.Tensor,
+        *,
+        last: bool = False,
     ) -> torch.Tensor:
-        """Every head's attention-weighted values, (B, heads, T, head_dim)."""
+        """Every head's attention-weighted values, (B, heads, T, head_dim), or (B, heads, 1,
+        head_dim) for the last token alone (which attends to every token)."""
         if x.dim() != 3 or x.shape[-1] != self.d_in:
             raise ValueError(
                 f"input must be (batch, tokens, {self.d_in}), got shape {tuple(x.shape)}"
             )
         q, k, v = self._heads(x, w_q), self._heads(x, w_k), self._heads(x, w_v)
+        if last:
+            q = q[:, :, -1:]
         scores = q @ k.transpose(-2, -1) / math.sqrt(self.head_dim)
-        if self.causal:
+        if self.causal and not last:
             length = x.shape[1]
             above = torch.ones(length, length, dtype=torch.bool, device=x.device).triu(1)
             scores = scores.masked_fill(above, float("-inf"))
@@ -88,9 +97,20 @@ class MultiHeadAttention(nn.Module):
         merged = context.transpose(1, 2).reshape(batch, length, self.heads * self.head_dim)
         return nn.functional.linear(merged, w_o)
 
+    def _weights(self) -> list[torch.Tensor]:
+        return [self.W_q.weight, self.W_k.weight, self.W_v.weight, self.W_o.weight]
+
+    def _attend(self, x: torch.Tensor, last: bool) -> torch.Tensor:
+        w_q, w_k, w_v, w_o = self._weights()
+        return self._output(self.context(x, w_q, w_k, w_v, last=last), w_o)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        context = self.context(x, self.W_q.weight, self.W_k.weight, self.W_v.weight)
-        return self._output(context, self.W_o.weight)
+        return self._attend(x, last=False)
+
+    def predict(self, x: torch.Tensor) -> torch.Tensor:
+        """The output at the last token, (B, d_out): ``self(x)[:, -1]`` at a T-th of the
+        cost (only the last query is scored)."""
+        return self._attend(x, last=True)[:, 0]
 
     def extra_repr(self) -> str:
         return (
@@ -127,16 +147,19 @@ class CompressedAttention(MultiHeadAttention):
         self.register_buffer("multiplicities", c.clone())
         self.divide_gradients = divide_gradients
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        c = self.multiplicities
-        weights = [self.W_q.weight, self.W_k.weight, self.W_v.weight, self.W_o.weight]
-        if self.divide_gradients:
-            per_row = (1.0 / c).repeat_interleave(self.head_dim)
-            weights = [_ScaleGradient.apply(w, per_row[:, None]) for w in weights[:3]] + [
-                _ScaleGradient.apply(weights[3], per_row[None, :])
-            ]
-        context = self.context(x, *weights[:3]) * c[None, :, None, None]
-        return self._output(context, weights[3])
+    def _weights(self) -> list[torch.Tensor]:
+        weights = super()._weights()
+        if not self.divide_gradients:
+            return weights
+        per_row = (1.0 / self.multiplicities).repeat_interleave(self.head_dim)
+        return [_ScaleGradient.apply(w, per_row[:, None]) for w in weights[:3]] + [
+            _ScaleGradient.apply(weights[3], per_row[None, :])
+        ]
+
+    def _attend(self, x: torch.Tensor, last: bool) -> torch.Tensor:
+        w_q, w_k, w_v, w_o = self._weights()
+        context = self.context(x, w_q, w_k, w_v, last=last)
+        return self._output(context * self.multiplicities[None, :, None, None], w_o)
 
     def fold(self) -> MultiHeadAttention:
         """A plain :class:`MultiHeadAttention` with the multiplicities absorbed into W_o's
