@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import fig2, fig3, fig4, fig5a, fig5b, networks, polylog, runtime
+from . import fig2, fig3, fig4, fig5a, fig5b, fig7, networks, polylog, runtime
 
 EXPERIMENTS: dict[str, Callable] = {
     "fig2": fig2.run,
@@ -13,6 +13,7 @@ EXPERIMENTS: dict[str, Callable] = {
     "fig4": fig4.run,
     "fig5a": fig5a.run,
     "fig5b": fig5b.run,
+    "fig7": fig7.run,
     "networks": networks.run,
     "polylog": polylog.run,
     "runtime": runtime.run,

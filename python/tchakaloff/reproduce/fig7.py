@@ -1,0 +1,223 @@
+"""Fig. 7 (the paper's App. F): compressed attention heads train like the wide layer.
+
+Task, in-context regression: an episode draws a continuous piecewise-linear f on [0, 1] with
+16 equal segments, f(0) ~ N(0, 0.5^2) and slopes ~ N(0, 1); 8 context points x_i ~ U[0, 1]
+with y_i = f(x_i) + N(0, 0.3^2), and a query x* ~ U[0, 1] whose clean f(x*) is the target.
+The tokens are scalars, the sequence [x_1, y_1, ..., x_8, y_8, x*] (T = 17). Model: one causal
+:class:`~tchakaloff.torch.MultiHeadAttention` layer without biases, 1 -> 1, heads of
+dimension 2, PyTorch's default initialisation; the prediction is the output at the last
+token, the loss the squared error.
+
+Nets, all from the same initialisation and trained on the same fresh batches (Adam, constant
+lr 1e-4, batch 256, epochs of 5 steps; test MSE on 10 fresh batches after every epoch and
+before training):
+  orig     the wide layer (4000 heads);
+  cp       800 heads kept by the paper's moment matching at k = 3
+           (:func:`~tchakaloff.torch.compress_attention` with ``degree=3``);
+  cp_data  800 heads kept by their contributions on 256 calibration episodes
+           (``calibration=``; the multiplicities' total held at 4000);
+  naive    800 random heads of the original, not rescaled (the paper's baseline).
+The compressed nets divide the gradients of head h by its multiplicity c_h, so they follow
+the wide layer's dynamics. Gaps: |test loss - original's| / original's at every evaluation.
+
+Full setting (the paper's): 4000 -> 800 heads, 50 epochs, seeds 0, 1, 2 (estimated 25
+minutes on 2 cores from the quick run). ``--quick``: one seed, 20 epochs, the same widths
+(the curves and gaps of the first 20 epochs): 3.2 minutes on 2 cores. A step of the wide
+layer scores 256 x 4000 x 17 query-key pairs for the last token alone
+(:meth:`~tchakaloff.torch.MultiHeadAttention.predict`), which is where the time goes.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from ._common import paper_table, progress, pyplot, save_figure, write_csv
+
+log = logging.getLogger(__name__)
+
+HEADS, KEPT, HEAD_DIM, DEGREE = 4000, 800, 2, 3
+BATCH, STEPS_PER_EPOCH, LR, TEST_BATCHES, CALIBRATION = 256, 5, 1e-4, 10, 256
+FULL = {"epochs": 50, "seeds": (0, 1, 2)}
+QUICK = {"epochs": 20, "seeds": (0,)}
+NETS = ("orig", "cp", "cp_data", "naive")
+LABELS = {
+    "orig": "original, 4000 heads",
+    "cp": "compressed, 800 heads (moments, k = 3)",
+    "cp_data": "compressed, <= 800 heads (contributions)",
+    "naive": "800 random heads",
+}
+PAPER_CSV = "fig7_attention_heads_adam_lr1e-4.csv"
+# The paper's numbers (App. F): largest and mean relative test-loss gap to the original.
+PAPER_GAPS = {"cp": (0.052, 0.009), "naive": (0.93, 0.38)}
+
+
+def episodes(count: int, generator):
+    """`count` episodes as (sequences (count, 17, 1), targets (count,)), float32."""
+    import torch
+
+    slopes = torch.randn(count, 16, generator=generator)
+    start = 0.5 * torch.randn(count, 1, generator=generator)
+    knots = torch.cat([start, start + torch.cumsum(slopes / 16, dim=1)], dim=1)
+
+    def f(x):
+        segment = torch.clamp((x * 16).long(), max=15)
+        within = x * 16 - segment
+        left, right = knots.gather(1, segment), knots.gather(1, segment + 1)
+        return left + (right - left) * within
+
+    x = torch.rand(count, 9, generator=generator)
+    y = f(x[:, :8]) + 0.3 * torch.randn(count, 8, generator=generator)
+    context = torch.stack([x[:, :8], y], dim=2).reshape(count, 16)
+    sequences = torch.cat([context, x[:, 8:]], dim=1)[:, :, None]
+    return sequences, f(x[:, 8:])[:, 0]
+
+
+def nets(seed: int, heads: int = HEADS, kept: int = KEPT) -> dict:
+    """The four nets of one run, from one initialisation."""
+    import torch
+
+    from ..torch import MultiHeadAttention, compress_attention, random_heads
+
+    torch.manual_seed(seed)
+    wide = MultiHeadAttention(1, 1, heads, HEAD_DIM)
+    calibration, _ = episodes(CALIBRATION, torch.Generator().manual_seed(10_000 + seed))
+    return {
+        "orig": wide,
+        "cp": compress_attention(wide, size=kept, degree=DEGREE),
+        "cp_data": compress_attention(wide, size=kept, calibration=calibration, rng=seed),
+        "naive": random_heads(wide, size=kept, rng=seed),
+    }
+
+
+def test_loss(net, batches) -> float:
+    import torch
+
+    with torch.no_grad():
+        return float(np.mean([float(((net.predict(x)[:, 0] - y) ** 2).mean()) for x, y in batches]))
+
+
+def run_seed(seed: int, epochs: int, heads: int = HEADS, kept: int = KEPT) -> dict[str, np.ndarray]:
+    """Train the four nets on the same batches; per net, the test loss at epochs 0..epochs
+    and the mean training loss of every epoch (nan at epoch 0)."""
+    import torch
+
+    models = nets(seed, heads, kept)
+    for name, model in models.items():
+        log.info("seed %d: %s has %d heads", seed, name, model.heads)
+    optimisers = {name: torch.optim.Adam(m.parameters(), lr=LR) for name, m in models.items()}
+    data = torch.Generator().manual_seed(seed)
+    test = [
+        episodes(BATCH, torch.Generator().manual_seed(20_000 + seed * 100 + b))
+        for b in range(TEST_BATCHES)
+    ]
+    curves = {name: {"test": [test_loss(m, test)], "train": [np.nan]} for name, m in models.items()}
+    for _ in progress(range(epochs), epochs, f"fig7 seed {seed}"):
+        batches = [episodes(BATCH, data) for _ in range(STEPS_PER_EPOCH)]
+        for name, model in models.items():
+            losses = []
+            for x, y in batches:
+                optimisers[name].zero_grad()
+                loss = ((model.predict(x)[:, 0] - y) ** 2).mean()
+                loss.backward()
+                optimisers[name].step()
+                losses.append(float(loss.detach()))
+            curves[name]["train"].append(float(np.mean(losses)))
+            curves[name]["test"].append(test_loss(model, test))
+    return {f"{kind}_{name}": np.array(c[kind]) for name, c in curves.items() for kind in c}
+
+
+def gaps(curves: dict[str, np.ndarray], net: str) -> np.ndarray:
+    return np.abs(curves[f"test_{net}"] - curves["test_orig"]) / curves["test_orig"]
+
+
+def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
+    setting = QUICK if quick else FULL
+    seeds = [seed + s for s in setting["seeds"]]
+    runs = {s: run_seed(s, setting["epochs"]) for s in seeds}
+    epochs = np.arange(setting["epochs"] + 1)
+
+    rows = []
+    for s, curves in runs.items():
+        for e in epochs:
+            rows.append(
+                [
+                    s,
+                    e,
+                    *(
+                        f"{curves[f'{kind}_{n}'][e]:.6g}"
+                        for n in NETS
+                        for kind in ("train", "test")
+                    ),
+                ]
+            )
+    header = ["seed", "epoch", *(f"{kind}_loss_{n}" for n in NETS for kind in ("train", "test"))]
+    paths = [write_csv(out / "fig7.csv", header, rows)]
+
+    summary, verdict = [], []
+    for net in ("cp", "cp_data", "naive"):
+        largest = [float(gaps(c, net).max()) for c in runs.values()]
+        mean = [float(gaps(c, net).mean()) for c in runs.values()]
+        final = [float(c[f"test_{net}"][-1] / c["test_orig"][-1]) for c in runs.values()]
+        summary.append([net, max(largest), float(np.mean(mean)), float(np.mean(final))])
+        paper = PAPER_GAPS.get(net)
+        verdict.append(
+            f"{LABELS[net]:42s} largest gap {max(largest):7.2%}  mean gap {np.mean(mean):7.2%}"
+            f"  final loss / original {np.mean(final):.3f}"
+            + (f"   (paper: {paper[0]:.1%}, {paper[1]:.1%})" if paper else "")
+        )
+    paths.append(
+        write_csv(
+            out / "fig7_summary.csv",
+            ["net", "largest_gap", "mean_gap", "final_loss_over_original"],
+            summary,
+        )
+    )
+    cp_mean = summary[0][2]
+    naive_mean = summary[2][2]
+    print(
+        f"Fig. 7 ({'quick: ' if quick else ''}{len(seeds)} seed(s), {setting['epochs']} epochs; "
+        f"relative test-loss gap to the original)\n" + "\n".join(verdict) + "\n"
+        f"naive mean gap / compressed (moments) mean gap: {naive_mean / max(cp_mean, 1e-12):.1f}x "
+        f"(paper: {PAPER_GAPS['naive'][1] / PAPER_GAPS['cp'][1]:.0f}x)"
+    )
+    paths.append(plot(out / "fig7.png", runs, epochs, quick))
+    return paths
+
+
+def plot(path: Path, runs: dict, epochs: np.ndarray, quick: bool) -> Path:
+    plt = pyplot()
+    paper = paper_table(PAPER_CSV)
+    fig, (ours, theirs) = plt.subplots(1, 2, figsize=(12, 4.6), sharey=True)
+    colours = {"orig": "black", "cp": "tab:blue", "cp_data": "tab:green", "naive": "tab:red"}
+    for net in NETS:
+        curves = np.array([c[f"test_{net}"] for c in runs.values()])
+        mean = curves.mean(axis=0)
+        ours.plot(epochs, mean, color=colours[net], marker="o", markersize=3, label=LABELS[net])
+        if len(curves) > 1:
+            ours.fill_between(epochs, curves.min(0), curves.max(0), color=colours[net], alpha=0.2)
+    for net, column in (
+        ("orig", "test_loss_orig"),
+        ("cp", "test_loss_cp"),
+        ("naive", "test_loss_naive"),
+    ):
+        theirs.plot(paper["epoch"], paper[column], color=colours[net], label=LABELS[net])
+    ours.set_title(
+        f"ours ({len(runs)} seed{'s' if len(runs) > 1 else ''}"
+        + (", band: min-max" if len(runs) > 1 else "")
+        + (", quick: 20 epochs" if quick else "")
+        + ")"
+    )
+    theirs.set_title("paper (App. F, one run)")
+    for axis in (ours, theirs):
+        axis.set_xlabel("epoch (5 Adam steps of 256 episodes)")
+        axis.set_yscale("log")
+        axis.grid(alpha=0.3)
+    ours.set_ylabel("test MSE at the query")
+    # one legend for both panels (ours has every net), outside the data
+    theirs.legend(
+        *ours.get_legend_handles_labels(), loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8
+    )
+    return save_figure(fig, path)

@@ -1,0 +1,32 @@
+"""tchakaloff reproduce fig7: the episodes follow App. F's recipe, and a small run of the
+protocol trains the four nets on the same batches with the compressed nets closer to the
+original than the random heads."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from tchakaloff.reproduce import fig7  # noqa: E402
+
+
+def test_episodes_are_piecewise_linear_regression_tasks():
+    sequences, targets = fig7.episodes(500, torch.Generator().manual_seed(0))
+    assert sequences.shape == (500, 17, 1) and targets.shape == (500,)
+    x = sequences[:, 0:16:2, 0]
+    assert float(x.min()) >= 0 and float(x.max()) <= 1  # context inputs in [0, 1]
+    assert 0 <= float(sequences[:, -1, 0].min()) and float(sequences[:, -1, 0].max()) <= 1
+    # the noise of the context labels is 0.3: their spread around a piecewise-linear f
+    # with slopes of order 1 is far below their own spread
+    assert 0.3 < float(sequences[:, 1:16:2, 0].std()) < 3
+
+
+def test_a_small_run_keeps_the_compressed_nets_close():
+    curves = fig7.run_seed(0, epochs=2, heads=1000, kept=200)
+    for net in fig7.NETS:
+        assert curves[f"test_{net}"].shape == (3,)
+        assert np.isnan(curves[f"train_{net}"][0]) and np.all(
+            np.isfinite(curves[f"train_{net}"][1:])
+        )
+    for net in ("cp", "cp_data"):
+        assert fig7.gaps(curves, net)[0] < fig7.gaps(curves, "naive")[0]
