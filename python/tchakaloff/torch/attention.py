@@ -2,11 +2,13 @@
 
 The output of a multi-head attention layer is a sum over its heads,
 ``sum_h W_o^h softmax(Q^h K^h^T / sqrt(d)) V^h``: head h is the object
-(W_q^h, W_k^h, W_v^h, W_o^h), and the heads compress like the neurons of a hidden layer
-(:func:`tchakaloff.compress_layer`, the same mechanism): a few real heads of the layer with
-multiplicities c that scale their context, and moments of the head objects matched cell by
-cell. The output is of degree 2 in (W_v^h, W_o^h), so the cells are cut along (W_q^h, W_k^h)
-only while every moment is matched in all coordinates.
+(W_q^h, W_k^h, W_v^h, W_o^h), and the heads compress like the neurons of a hidden layer: a
+few real heads of the layer with multiplicities c that scale their context. Either the
+moments of the head objects are matched cell by cell (:func:`tchakaloff.compress_layer`,
+the same mechanism; the output is of degree 2 in (W_v^h, W_o^h), so the cells are cut along
+(W_q^h, W_k^h) only while every moment is matched in all coordinates), or, given typical
+inputs, the heads' contributions to the output (:func:`tchakaloff.compress_contributions`,
+as :func:`~tchakaloff.torch.compress_mlp` does for neurons).
 
 :class:`CompressedAttention` trains like the wide layer: head h's context is multiplied by
 c_h (a buffer) and the gradients of its parameters (its rows of W_q, W_k, W_v and its columns
