@@ -412,6 +412,19 @@ def compare(model: str, setting: Setting, seed: int, data: Digits | None = None)
         min(epoch_seconds),
     )
     hidden = len(hidden_widths(wide))
+
+    def finetune(net, what: str) -> None:
+        # every model the same way: the epochs after the wide model's, at the fine-tuning rate
+        train(
+            net,
+            data,
+            epochs=setting.finetune_epochs,
+            seed=seed,
+            first_epoch=epochs,
+            lr=FINETUNE_LR,
+            description=f"fine-tune {model} {what}",
+        )
+
     results = []
     for width in setting.widths(model):
         for name, method in methods.items():
@@ -420,15 +433,7 @@ def compare(model: str, setting: Setting, seed: int, data: Digits | None = None)
             )
             small_accuracy = accuracy(small, data.x_test, data.y_test)
             mse = relative_logit_mse(small, data.x_test, wide_logits)
-            train(
-                small,
-                data,
-                epochs=setting.finetune_epochs,
-                seed=seed,
-                first_epoch=epochs,
-                lr=FINETUNE_LR,
-                description=f"fine-tune {model} {name} {width}",
-            )
+            finetune(small, f"{name} {width}")
             results.append(
                 MethodResult(
                     name,
@@ -443,15 +448,7 @@ def compare(model: str, setting: Setting, seed: int, data: Digits | None = None)
             )
             log.info("%s %s %d: %s", model, name, width, results[-1])
     # The wide model is fine-tuned last: the compressions above read it as trained.
-    train(
-        wide,
-        data,
-        epochs=setting.finetune_epochs,
-        seed=seed,
-        first_epoch=epochs,
-        lr=FINETUNE_LR,
-        description=f"fine-tune {model} wide",
-    )
+    finetune(wide, "wide")
     return Comparison(
         model,
         full_width,

@@ -27,7 +27,7 @@ from torch import nn
 from .._validation import as_size
 from ..contributions import compress_contributions
 from ..layer import compress_layer, random_neurons
-from .weighted import _ScaleGradient
+from .weighted import _ScaleGradient, distinct_rows, numpy_on_one_thread
 
 
 class MultiHeadAttention(nn.Module):
@@ -291,13 +291,12 @@ def compress_attention(
         )
         return _kept_heads(mha, layer.indices, layer.weights)
     kept = as_size(size, mha.heads, "head")
-    objects = np.concatenate([incoming, outgoing.T], axis=1)
-    _, first, inverse = np.unique(objects, axis=0, return_index=True, return_inverse=True)
-    copies = np.bincount(inverse.reshape(-1), minlength=len(first)).astype(np.float64)
+    first, copies = distinct_rows(np.concatenate([incoming, outgoing.T], axis=1))
     if len(first) <= kept:
         return _kept_heads(mha, first, copies)
     units = _contributions(mha, calibration)[first] * copies[:, None]
-    picked = compress_contributions(units, size=kept, total=float(mha.heads), rng=rng)
+    with numpy_on_one_thread():
+        picked = compress_contributions(units, size=kept, total=float(mha.heads), rng=rng)
     return _kept_heads(mha, first[picked.indices], picked.weights * copies[picked.indices])
 
 

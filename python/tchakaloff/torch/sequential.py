@@ -27,9 +27,7 @@ Identical units (same incoming weights, bias and outgoing weights) are merged fi
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -49,7 +47,9 @@ from .weighted import (
     _per_unit,
     _Stage,
     _units,
+    distinct_rows,
     leaves,
+    numpy_on_one_thread,
 )
 
 _LAYERS = (nn.Linear, nn.Conv2d)
@@ -171,62 +171,24 @@ def _distinct_units(stages: list[_Stage], index: int) -> tuple[torch.Tensor, tor
     """Representatives of the distinct units of layer `index` (same incoming weights, bias and
     outgoing weights) and how many copies each has."""
     hidden = _hidden(stages, index)
-    parts = [_incoming(hidden), _outgoing(hidden).flatten(1)]
-    rows = np.ascontiguousarray(torch.cat(parts, dim=1).cpu().numpy())
-    # one opaque record per row: np.unique compares bytes instead of sorting column by column
-    records = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
-    _, first, counts = np.unique(records, return_index=True, return_counts=True)
-    order = np.argsort(first)
-    return torch.as_tensor(first[order]), torch.as_tensor(counts[order], dtype=torch.float64)
+    rows = torch.cat([_incoming(hidden), _outgoing(hidden).flatten(1)], dim=1)
+    first, counts = distinct_rows(rows.cpu().numpy())
+    return torch.as_tensor(first), torch.as_tensor(counts)
 
 
-def _run(prefix, stages, multiplicities, x: torch.Tensor, stop: int | None = None) -> torch.Tensor:
-    """Forward pass through stages[:stop] (to the scale point of the last one run), hidden
-    activations scaled by the multiplicities known so far."""
-    x = nn.Sequential(*prefix)(x)
-    stop = len(stages) if stop is None else stop
-    for index, stage in enumerate(stages[:stop]):
-        x = nn.Sequential(*stage.before_scale)(stage.layer(x))
-        if index == stop - 1:
-            return x
-        if index < len(multiplicities):
-            x = x * _per_unit(multiplicities[index], x.dim())
-        x = nn.Sequential(*stage.after_scale)(x)
-    return x
+def _activation(stage: _Stage, x: torch.Tensor) -> torch.Tensor:
+    """The stage's layer and the per-unit modules after it: its activation at the scale
+    point, where the multiplicities apply."""
+    return nn.Sequential(*stage.before_scale)(stage.layer(x))
 
 
-def _rest(stages, multiplicities, index: int, activation: torch.Tensor) -> torch.Tensor:
-    """From the scale point of layer `index` (unit weights 1) to the network's output."""
+def _rest(stages: list[_Stage], index: int, activation: torch.Tensor) -> torch.Tensor:
+    """From the scale point of layer `index` (unit weights 1) through the still-wide layers
+    after it to the network's output."""
     x = nn.Sequential(*stages[index].after_scale)(activation)
-    for later, stage in enumerate(stages[index + 1 :], start=index + 1):
-        x = nn.Sequential(*stage.before_scale)(stage.layer(x))
-        if later < len(multiplicities):
-            x = x * _per_unit(multiplicities[later], x.dim())
-        x = nn.Sequential(*stage.after_scale)(x)
+    for stage in stages[index + 1 :]:
+        x = nn.Sequential(*stage.after_scale)(_activation(stage, x))
     return x
-
-
-@functools.lru_cache(maxsize=1)
-def _blas_threads():
-    """threadpoolctl's view of numpy's and scipy's BLAS, built once (it reads every loaded
-    library), after scipy's linear algebra is loaded; None without threadpoolctl."""
-    try:
-        import scipy.linalg  # noqa: F401  (loads scipy's own BLAS, to be limited too)
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - both come with the torch extra
-        return None
-    return ThreadpoolController()
-
-
-def _numpy_on_one_thread() -> contextlib.AbstractContextManager:
-    """numpy's BLAS on one thread for the block. The selection's matrices are small (units x
-    units), and torch's OpenMP threads, still spinning after the forward and backward
-    passes, would otherwise compete with BLAS's own for the same cores: 2-7x slower on 2
-    cores with one other busy process."""
-    controller = _blas_threads()
-    if controller is None:  # pragma: no cover
-        return contextlib.nullcontext()
-    return controller.limit(limits=1, user_api="blas")
 
 
 def _linear_rest(stages: list[_Stage], index: int, activation: torch.Tensor) -> bool:
@@ -244,7 +206,6 @@ def _linear_rest(stages: list[_Stage], index: int, activation: torch.Tensor) -> 
 
 def _select(
     stages: list[_Stage],
-    multiplicities: list[torch.Tensor],
     index: int,
     activation: torch.Tensor,
     goal: torch.Tensor,
@@ -265,30 +226,31 @@ def _select(
         if stages[-1].layer.bias is not None:
             target = target - stages[-1].layer.bias.detach()
         gram = (a.T @ a).double() * (outgoing.T @ outgoing).double()
-        linear = ((target @ outgoing) * a).sum(0).double()
-        square = float((target.double() ** 2).sum())
-        with _numpy_on_one_thread():
-            return compress_gram(
-                gram.numpy(), linear.numpy(), square, size=size, total=float(copies.sum()), rng=rng
-            )
-    units, target = _contributions(
-        stages, multiplicities, index, activation[subset], goal[subset], rng
-    )
-    units = units[distinct] * copies[:, None].to(units.dtype)
-    gram = (units @ units.T).double().numpy()
-    linear = (units @ target).double().numpy()
-    square = float(target.double() @ target.double())
-    with _numpy_on_one_thread():
-        return compress_gram(gram, linear, square, size=size, total=float(copies.sum()), rng=rng)
+        linear = ((target @ outgoing) * a).sum(0)
+    else:
+        units, target = _contributions(stages, index, activation[subset], goal[subset], rng)
+        units = units[distinct] * copies[:, None].to(units.dtype)
+        gram = (units @ units.T).double()
+        linear = units @ target
+    square = float((target.double() ** 2).sum())
+    with numpy_on_one_thread():
+        return compress_gram(
+            gram.numpy(),
+            linear.double().numpy(),
+            square,
+            size=size,
+            total=float(copies.sum()),
+            rng=rng,
+        )
 
 
 def _contributions(
-    stages, multiplicities, index: int, activation: torch.Tensor, goal: torch.Tensor, rng
+    stages: list[_Stage], index: int, activation: torch.Tensor, goal: torch.Tensor, rng
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Each unit's first-order contribution to the output along a few directions, and the
     target they should sum to (the wide output, corrected for the earlier layers' error)."""
     a = activation.detach().requires_grad_(True)
-    out = _rest(stages, multiplicities, index, a)
+    out = _rest(stages, index, a)
     outputs = out.shape[1] if out.dim() > 1 else 1
     out = out.reshape(len(out), outputs)
     if outputs <= _PROBES:
@@ -363,7 +325,8 @@ def compress_mlp(
     subset = _evenly(len(x), _ROWS)
     try:
         with torch.no_grad():
-            goal = _run(prefix, stages, [], x)
+            inputs = nn.Sequential(*prefix)(x)  # what enters the layer being compressed
+            goal = _rest(stages, 0, _activation(stages[0], inputs))
     except RuntimeError as error:  # torch's own words on a shape mismatch
         raise ValueError(
             f"the model cannot take calibration inputs of shape {tuple(x.shape)} ({error}); "
@@ -377,28 +340,25 @@ def compress_mlp(
         )
     multiplicities: list[torch.Tensor] = []
     for index, kept in enumerate(sizes):
+        with torch.no_grad():
+            activation = _activation(stages[index], inputs)
         distinct, copies = _distinct_units(stages, index)
         if len(distinct) <= kept:
             chosen, weights = distinct, copies
         else:
-            with torch.no_grad():
-                activation = _run(prefix, stages, multiplicities, x, stop=index + 1)
             # copies contribute alike: one row per group, times its number of copies
             picked = _select(
-                stages,
-                multiplicities,
-                index,
-                activation,
-                goal,
-                (distinct, copies),
-                kept,
-                generator,
-                subset,
+                stages, index, activation, goal, (distinct, copies), kept, generator, subset
             )
             chosen = distinct[picked.indices]
             weights = torch.as_tensor(picked.weights) * copies[picked.indices]
         _keep(_hidden(stages, index), chosen)
-        multiplicities.append(weights.to(stages[index].layer.weight.dtype))
+        c = weights.to(stages[index].layer.weight.dtype)
+        multiplicities.append(c)
+        # the next layer's input: the kept units' activations, scaled, not a new pass
+        with torch.no_grad():
+            kept_activation = activation[:, chosen] * _per_unit(c, activation.dim())
+            inputs = nn.Sequential(*stages[index].after_scale)(kept_activation)
     network = CompressedNetwork(prefix, stages, multiplicities, divide_gradients=divide_gradients)
     return network.train(model.training)
 

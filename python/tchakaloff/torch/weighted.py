@@ -3,11 +3,14 @@ that makes it train like the wide network it stands for."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, Union
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -103,6 +106,40 @@ def _keep(hidden: _Hidden, kept: torch.Tensor, scale: float = 1.0) -> None:
     layer = hidden.layer
     bias = None if layer.bias is None else layer.bias.detach()[kept]
     _set_units(hidden, layer.weight.detach()[kept], bias, _outgoing(hidden)[kept] * scale)
+
+
+@functools.lru_cache(maxsize=1)
+def _blas_threads():
+    """threadpoolctl's view of numpy's and scipy's BLAS, built once (it reads every loaded
+    library), after scipy's linear algebra is loaded; None without threadpoolctl."""
+    try:
+        import scipy.linalg  # noqa: F401  (loads scipy's own BLAS, to be limited too)
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - both come with the torch extra
+        return None
+    return ThreadpoolController()
+
+
+def numpy_on_one_thread() -> contextlib.AbstractContextManager:
+    """numpy's BLAS on one thread for the block, around the numpy selection of units that
+    follows torch's passes. Its matrices are small (units x units), and torch's OpenMP
+    threads, still spinning after the forward and backward passes, would otherwise compete
+    with BLAS's own for the same cores: 2-7x slower on 2 cores with one other busy process."""
+    controller = _blas_threads()
+    if controller is None:  # pragma: no cover
+        return contextlib.nullcontext()
+    return controller.limit(limits=1, user_api="blas")
+
+
+def distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first of every group of identical rows, in row order, and the group sizes
+    (float64): exact copies of a unit merge into one of that multiplicity."""
+    rows = np.ascontiguousarray(rows)
+    # one opaque record per row: np.unique compares bytes instead of sorting column by column
+    records = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+    _, first, counts = np.unique(records, return_index=True, return_counts=True)
+    order = np.argsort(first)
+    return first[order], counts[order].astype(np.float64)
 
 
 class _ScaleGradient(torch.autograd.Function):
@@ -217,14 +254,15 @@ class CompressedNetwork(nn.Module):
         for index, layer in enumerate(self.layers):
             weight, bias = layer.weight, layer.bias
             if self.divide_gradients:
-                inverse = torch.ones(weight.shape[:2], dtype=weight.dtype, device=weight.device)
+                # 1 / (c_out c_in) for every weight, as a broadcast of its two sides
+                inverse = torch.ones((), dtype=weight.dtype, device=weight.device)
                 if index < last:
                     inverse = inverse / self._multiplicity(index)[:, None]
                 into = self._input_scale(index)
                 if into is not None:
                     inverse = inverse / into[None, :]
                 weight = _ScaleGradient.apply(
-                    weight, inverse.reshape(*inverse.shape, *[1] * (weight.dim() - 2))
+                    weight, inverse.reshape(*inverse.shape, *[1] * (weight.dim() - inverse.dim()))
                 )
                 if bias is not None and index < last:
                     bias = _ScaleGradient.apply(bias, 1.0 / self._multiplicity(index))
