@@ -264,3 +264,63 @@ def test_error_falls_at_the_predicted_rate(m, k):
     errors = [np.mean([sigmoid_error(m, k, d, rng) for _ in range(12)]) for d in ds]
     alpha = -np.polyfit(np.log(ds), np.log(errors), 1)[0]
     assert alpha > (k + 1) / m + 0.5 - 0.45
+
+
+def _functions(x: np.ndarray) -> np.ndarray:
+    """Smooth test functions that are not polynomials of low degree."""
+    return np.c_[np.sin(3 * x[:, 0]), np.exp(x[:, 1] * x[:, 2]), 1 / (2 + x @ [1, -1, 0.5])]
+
+
+@pytest.mark.parametrize("size", [200, 333])
+def test_functions_are_matched_with_the_cells_moments_and_the_whole_budget(size):
+    rng = np.random.default_rng(4)
+    x = rng.uniform(-1, 1, size=(4000, 3))
+    w = rng.uniform(0.5, 2.0, size=len(x))
+    f = _functions(x)
+    k = 3
+    res = tchakaloff.compress(x, w, size=size, degree=k, functions=f, rng=1)
+    assert len(res) == size  # the budget the cells leave goes to the functions and degree 4
+    assert np.all(np.diff(res.indices) > 0) and np.all(res.weights > 0)
+    np.testing.assert_allclose(res.weights @ f[res.indices], w @ f, rtol=1e-9)
+    np.testing.assert_allclose(res.weights.sum(), w.sum(), rtol=1e-12)
+    kept_cells = res.labels[res.indices]
+    assert len(np.unique(res.labels)) == (size - 3) // tchakaloff.n_moments(3, k)
+    for cell in np.unique(res.labels):
+        members = np.flatnonzero(res.labels == cell)
+        kept = res.indices[kept_cells == cell]
+        lo, hi = x[members].min(0), x[members].max(0)
+        centre, half = (lo + hi) / 2, (hi - lo) / 2
+        full = w[members] @ scaled_monomials((x[members] - centre) / half, k)
+        sub = res.weights[kept_cells == cell] @ scaled_monomials((x[kept] - centre) / half, k)
+        assert np.abs(sub - full).max() <= 1e-9 * w[members].sum()
+    assert res.moment_error < 1e-9
+
+
+def test_functions_spend_the_spare_budget_on_the_next_moments():
+    """At a size that leaves the cells a spare budget, matching the functions and the cells'
+    leading degree-4 moments with it beats the plain k-d cells on a function not among them."""
+    rng = np.random.default_rng(5)
+    errors = {"kd": [], "functions": []}
+    for _ in range(12):
+        x = rng.uniform(-1, 1, size=(4000, 3))
+        g = 1 / (1 + np.exp(-(x @ rng.normal(size=3))))
+        truth = g.mean()
+        plain = tchakaloff.compress(x, size=330, degree=3)  # 16 cells of 20, 10 left over
+        both = tchakaloff.compress(x, size=330, degree=3, functions=_functions(x))
+        errors["kd"].append(abs(plain.weights @ g[plain.indices] / len(x) - truth))
+        errors["functions"].append(abs(both.weights @ g[both.indices] / len(x) - truth))
+    assert np.median(errors["functions"]) < 0.8 * np.median(errors["kd"])  # 0.57 measured
+
+
+def test_functions_bad_input():
+    x = np.random.default_rng(0).uniform(size=(500, 2))
+    with pytest.raises(ValueError, match=r"\(n, F\) array"):
+        tchakaloff.compress(x, size=60, degree=2, functions=np.ones(500))
+    with pytest.raises(ValueError, match=r"\(n, F\) array"):
+        tchakaloff.compress(x, size=60, degree=2, functions=np.ones((499, 2)))
+    with pytest.raises(ValueError, match="NaN"):
+        tchakaloff.compress(x, size=60, degree=2, functions=np.full((500, 2), np.nan))
+    with pytest.raises(ValueError, match="kd"):
+        tchakaloff.compress(x, size=60, degree=2, partition="greedy", functions=x)
+    every = tchakaloff.compress(x, size=500, degree=2, functions=x)  # nothing to remove
+    assert len(every) == 500

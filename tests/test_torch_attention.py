@@ -208,7 +208,7 @@ def test_calibration_keeps_copies_exactly_and_beats_random_heads():
 
 
 def test_attention_needs_a_degree_or_calibration():
-    with pytest.raises(ValueError, match=r"degree .* or calibration"):
+    with pytest.raises(ValueError, match=r"degree .*calibration"):
         compress_attention(MultiHeadAttention(1, 1, 8, 2), size=4)
 
 
@@ -219,3 +219,27 @@ def test_predict_is_the_last_tokens_output():
     with torch.no_grad():
         for layer in (wide, small):
             torch.testing.assert_close(layer.predict(x), layer(x)[:, -1], rtol=1e-12, atol=1e-14)
+
+
+def test_degree_and_calibration_keep_moments_and_outputs():
+    """Both given: the heads' moments in every cell and their outputs on the calibration
+    sequences, on exactly `size` real heads; far closer on fresh inputs than moments alone."""
+    wide, _ = attention_of_copies(5)
+    small = compress_attention(wide, size=len(COPIES), degree=1, calibration=tokens(6))
+    assert sorted(small.multiplicities.tolist()) == sorted(COPIES.double().tolist())
+    torch.manual_seed(3)
+    layer = MultiHeadAttention(1, 1, 2000, 2).double()
+    both = compress_attention(layer, size=200, degree=2, calibration=tokens(4, batch=64))
+    moments = compress_attention(layer, size=200, degree=2)
+    assert both.heads == 200
+    assert float(both.multiplicities.sum()) == pytest.approx(2000, rel=1e-7)
+    assert bool(torch.all(both.multiplicities > 0))
+    w_q = layer.W_q.weight.reshape(2000, 2)
+    kept = both.W_q.weight.reshape(200, 2)
+    assert all(bool((w_q == row).all(1).any()) for row in kept)  # real heads of the layer
+    fresh = tokens(9, batch=64)
+    with torch.no_grad():
+        out = layer(fresh)
+        ours = float(((both(fresh) - out) ** 2).mean())
+        paper = float(((moments(fresh) - out) ** 2).mean())
+    assert ours < 1e-6 * paper

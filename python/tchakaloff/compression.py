@@ -10,6 +10,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._native import core as _core
 from ._progress import progress_callback
+from ._recombination import as_functions, recombine
 from ._threads import core_threads
 from ._validation import as_degree, as_metric, as_points, as_size, as_weights, weight_scale
 from .reduction import n_moments
@@ -83,6 +84,7 @@ def compress(
     degree: int | str,
     partition: str = "kd",
     metric: ArrayLike | None = None,
+    functions: ArrayLike | None = None,
     rng: np.random.Generator | int | None = None,
     n_jobs: int | None = None,
     progress: bool = False,
@@ -125,6 +127,18 @@ def compress(
         in units of its range, so that the groups do not depend on units. A 0 leaves a column
         out of the cutting (its moments are still matched): e.g. cut along the inputs of a
         function only, or use 1 / std for standardized units.
+    functions : (n, F) array, optional
+        Values of further test functions at every object (a head's or a neuron's output on
+        calibration inputs, say), to be matched over all objects as well: sum_kept w_i f(x_i)
+        = sum_all w_i f(x_i). With them the k-d cells (``partition="kd"`` only) take
+        floor((size - r) / N) x N objects, r the functions' numerical rank (their leading
+        components, at most size - N of them, relative singular values above 1e-10), and
+        whatever budget is left matches the cells' leading degree-(k + 1) moments (the
+        part of the Taylor remainder their degree-k moments leave, largest first over all
+        cells). Everything is kept exactly by one reduction on these features, so the
+        result holds `size` objects whenever they are independent. It needs one dense
+        (n, size) matrix: for few cells (a layer or a set of heads), not for millions of
+        objects.
     rng : numpy Generator or int, optional
         Shuffles the order in which each group's objects enter the reduction, which picks
         among the many valid subsets. None keeps the input order. The result is a function
@@ -153,6 +167,9 @@ def compress(
         k = as_degree(degree)
     if partition not in PARTITIONS:
         raise ValueError(f"partition must be one of {PARTITIONS}, got {partition!r}")
+    f = None if functions is None else as_functions(functions, len(x))
+    if f is not None and partition != "kd":
+        raise ValueError('functions are matched with partition="kd" only')
     n = n_moments(x.shape[1], k)
     if target < n and target < len(x):
         raise ValueError(
@@ -163,21 +180,25 @@ def compress(
     if order is not None:
         x = x[order]
         w = None if w is None else w[order]
+        f = None if f is None else f[order]
     scale = weight_scale(w)
     merge = max(1, n // 8)
     with core_threads(n_jobs), progress_callback(progress, "compress") as report:
-        result = _core.compress(
-            x,
-            w if scale == 1.0 else w / scale,
-            k,
-            target,
-            False,
-            partition,
-            merge,
-            greedy_prepass(x.shape[1] if cut is None else int(np.count_nonzero(cut)), k),
-            report,
-            cut,
-        )
+        if f is not None and len(x) > target:
+            result = recombine(x, w if scale == 1.0 else w / scale, k, target, f, cut)
+        else:
+            result = _core.compress(
+                x,
+                w if scale == 1.0 else w / scale,
+                k,
+                target,
+                False,
+                partition,
+                merge,
+                greedy_prepass(x.shape[1] if cut is None else int(np.count_nonzero(cut)), k),
+                report,
+                cut,
+            )
     indices, labels = result["indices"], result["labels"]
     weights_kept = result["weights"] * scale
     if order is not None:  # back to the caller's rows, sorted
