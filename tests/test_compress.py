@@ -10,6 +10,21 @@ def scaled_monomials(z: np.ndarray, degree: int) -> np.ndarray:
     return np.prod(z[:, None, :] ** tchakaloff.exponents(z.shape[1], degree)[None], axis=2)
 
 
+def assert_cells_keep_moments(x, w, res, k):
+    """Every k-d cell's kept objects are its own and match its moments up to degree k (in
+    the cell's [-1, 1] frame)."""
+    kept_cells = res.labels[res.indices]
+    for cell in np.unique(res.labels):
+        members = np.flatnonzero(res.labels == cell)
+        kept = res.indices[kept_cells == cell]
+        assert np.all(np.isin(kept, members))
+        lo, hi = x[members].min(0), x[members].max(0)
+        centre, half = (lo + hi) / 2, (hi - lo) / 2
+        full = w[members] @ scaled_monomials((x[members] - centre) / half, k)
+        sub = res.weights[kept_cells == cell] @ scaled_monomials((x[kept] - centre) / half, k)
+        assert np.abs(sub - full).max() <= 1e-9 * w[members].sum()
+
+
 def test_cells_partition_and_keep_their_moments():
     rng = np.random.default_rng(1)
     x = rng.normal(size=(6000, 3))
@@ -18,20 +33,12 @@ def test_cells_partition_and_keep_their_moments():
     res = tchakaloff.compress(x, w, size=600, degree=k)
     assert len(res) <= 600
     assert res.labels.shape == (len(x),)
-    kept_cells = res.labels[res.indices]
     assert np.all(np.diff(res.indices) > 0)
     assert np.all(res.weights > 0)
     np.testing.assert_allclose(res.weights.sum(), w.sum(), rtol=1e-12)
-    for cell in np.unique(res.labels):
-        members = np.flatnonzero(res.labels == cell)
-        kept = res.indices[kept_cells == cell]
-        assert np.all(np.isin(kept, members))
-        assert len(kept) <= tchakaloff.n_moments(3, k)
-        lo, hi = x[members].min(0), x[members].max(0)
-        centre, half = (lo + hi) / 2, (hi - lo) / 2
-        full = w[members] @ scaled_monomials((x[members] - centre) / half, k)
-        sub = res.weights[kept_cells == cell] @ scaled_monomials((x[kept] - centre) / half, k)
-        assert np.abs(sub - full).max() <= 1e-9 * w[members].sum()
+    kept_cells = res.labels[res.indices]
+    assert all(np.sum(kept_cells == c) <= tchakaloff.n_moments(3, k) for c in set(kept_cells))
+    assert_cells_keep_moments(x, w, res, k)
 
 
 @pytest.mark.parametrize("values", [1000, 7])  # few distinct values: ties everywhere
@@ -283,16 +290,8 @@ def test_functions_are_matched_with_the_cells_moments_and_the_whole_budget(size)
     assert np.all(np.diff(res.indices) > 0) and np.all(res.weights > 0)
     np.testing.assert_allclose(res.weights @ f[res.indices], w @ f, rtol=1e-9)
     np.testing.assert_allclose(res.weights.sum(), w.sum(), rtol=1e-12)
-    kept_cells = res.labels[res.indices]
     assert len(np.unique(res.labels)) == (size - 3) // tchakaloff.n_moments(3, k)
-    for cell in np.unique(res.labels):
-        members = np.flatnonzero(res.labels == cell)
-        kept = res.indices[kept_cells == cell]
-        lo, hi = x[members].min(0), x[members].max(0)
-        centre, half = (lo + hi) / 2, (hi - lo) / 2
-        full = w[members] @ scaled_monomials((x[members] - centre) / half, k)
-        sub = res.weights[kept_cells == cell] @ scaled_monomials((x[kept] - centre) / half, k)
-        assert np.abs(sub - full).max() <= 1e-9 * w[members].sum()
+    assert_cells_keep_moments(x, w, res, k)
     assert res.moment_error < 1e-9
 
 
@@ -324,3 +323,21 @@ def test_functions_bad_input():
         tchakaloff.compress(x, size=60, degree=2, partition="greedy", functions=x)
     every = tchakaloff.compress(x, size=500, degree=2, functions=x)  # nothing to remove
     assert len(every) == 500
+
+
+@pytest.mark.parametrize("partition", ["kd", "greedy"])
+@pytest.mark.parametrize(("m", "k", "size"), [(2, 3, 97), (3, 4, 400), (1, 5, 64), (4, 2, 1000)])
+def test_the_whole_budget_is_kept(partition, m, k, size):
+    """Exactly `size` objects whatever size mod N: k-d cells give what they leave to the
+    leading degree-(k + 1) moments of the cells with the largest remainder, greedy's last
+    merges remove only the excess; every cell still keeps its moments."""
+    rng = np.random.default_rng(size)
+    x = rng.normal(size=(20 * size, m))
+    w = rng.uniform(0.5, 2.0, size=len(x))
+    res = tchakaloff.compress(x, w, size=size, degree=k, partition=partition)
+    assert len(res) == size
+    assert np.all(res.weights > 0) and np.all(np.diff(res.indices) > 0)
+    np.testing.assert_allclose(res.weights.sum(), w.sum(), rtol=1e-12)
+    assert res.moment_error < 1e-9
+    if partition == "kd":
+        assert_cells_keep_moments(x, w, res, k)

@@ -127,7 +127,8 @@ void merge_round(const PointList& list, const Frame& frame, Index degree, Live& 
     return !used[static_cast<size_t>(q)] && !searched[static_cast<size_t>(q)];
   };
   size_t cursor = 0;
-  while (static_cast<Index>(balls.offsets.size() - 1) * removes < excess) {
+  // Whole balls only: the caller shrinks the balls of the last round to the excess left.
+  while (static_cast<Index>(balls.offsets.size()) * removes <= excess) {
     while (cursor < order.size() && !pending(order[cursor].second)) ++cursor;
     Index p;
     if (cursor < order.size() && (waiting.empty() || order[cursor] < waiting.top())) {
@@ -255,7 +256,9 @@ Compression greedy_compress(const PointList& list, const Frame& frame, Index deg
   const Index start = live.size();
   Live next;
   while (live.size() > size) {
-    const Index group = std::min(live.size(), n + std::max<Index>(1, options.merge));
+    // The last rounds remove no more than the excess, so that exactly `size` objects stay.
+    const Index removes = std::min(live.size() - size, std::max<Index>(1, options.merge));
+    const Index group = std::min(live.size(), n + removes);
     merge_round(list, frame, degree, live, group, live.size() - size, cell_options,
                 moment_error, next);
     std::swap(live, next);

@@ -99,6 +99,8 @@ void compress_keeps_moments(Partition partition) {
   options.prepass = partition == Partition::greedy ? 3.0 : 0.0;
   const Compression c = tchakaloff::compress(list, degree, size, options);
   CHECK(static_cast<Index>(c.indices.size()) <= size);
+  // greedy's last merges remove only the excess (k-d cells fill the rest in Python)
+  if (partition == Partition::greedy) CHECK(static_cast<Index>(c.indices.size()) == size);
   CHECK(std::is_sorted(c.indices.begin(), c.indices.end()));
   CHECK(std::all_of(c.weights.begin(), c.weights.end(), [](double w) { return w > 0; }));
   CHECK(static_cast<Index>(c.labels.size()) == n);
@@ -135,7 +137,7 @@ Compression plain_greedy(const std::vector<double>& x, Index m, Index degree, In
   std::vector<double> weights(rows.size(), 1.0);
   while (static_cast<Index>(rows.size()) > size) {
     const auto live = static_cast<Index>(rows.size());
-    const Index group = std::min(live, n + std::max<Index>(1, options.merge));
+    const Index group = std::min(live, n + std::min(live - size, std::max<Index>(1, options.merge)));
     std::vector<double> z(static_cast<size_t>(live * m));
     for (Index p = 0; p < live; ++p)
       frame.apply(x.data() + rows[static_cast<size_t>(p)] * m, z.data() + p * m);
@@ -152,7 +154,7 @@ Compression plain_greedy(const std::vector<double>& x, Index m, Index degree, In
     std::vector<double> member_weights;
     tchakaloff::Cells balls{{}, {0}};
     for (const auto& [radius, p] : order) {
-      if (balls.count() * (group - n) >= live - size) break;
+      if ((balls.count() + 1) * (group - n) > live - size) break;  // whole balls only
       const std::vector<Index>& members = ball[static_cast<size_t>(p)];
       if (std::any_of(members.begin(), members.end(), [&](Index q) { return used[static_cast<size_t>(q)]; }))
         continue;

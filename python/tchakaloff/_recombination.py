@@ -62,7 +62,99 @@ def _cell_frame(points: NDArray) -> NDArray:
 
 
 def _monomials(z: NDArray, powers: NDArray) -> NDArray:
-    return np.prod(z[:, None, :] ** powers[None], axis=2)
+    """(n, M) values of the monomials z^powers[j], by products of a table of powers (far
+    faster than a broadcast float power)."""
+    table = np.ones((z.shape[1], int(powers.max(initial=0)) + 1, len(z)))
+    for e in range(1, table.shape[1]):
+        table[:, e] = table[:, e - 1] * z.T
+    values = table[0, powers[:, 0]]
+    for v in range(1, z.shape[1]):
+        values = values * table[v, powers[:, v]]
+    return values.T
+
+
+def _cell_features(
+    x: NDArray, weights: NDArray, rows: NDArray, low: NDArray, high: NDArray, scale: NDArray
+) -> tuple[NDArray, NDArray, NDArray]:
+    """A cell's monomials up to degree k (in its [-1, 1] frame) and its degree-(k + 1)
+    monomials, in a frame shared by all cells (`scale`) so that their sizes compare, minus
+    the part that the degree-<=k moments already fix, along their leading singular
+    directions, with the singular values."""
+    block = _monomials(_cell_frame(x[rows]), low)
+    local = (x[rows] - x[rows].mean(axis=0)) * scale
+    root = np.sqrt(weights[rows])[:, None]
+    next_moments = _monomials(local, high)
+    fit, *_ = np.linalg.lstsq(block * root, next_moments * root, rcond=None)
+    residual = next_moments - block @ fit
+    _, sigma, directions = np.linalg.svd(residual * root, full_matrices=False)
+    return block, residual @ directions.T, sigma
+
+
+def _shared_scale(x: NDArray) -> NDArray:
+    span = np.ptp(x, axis=0)
+    return 2 / np.where(span > 0, span, 1.0)
+
+
+def _spread(sigmas: list[NDArray], budget: int) -> NDArray[np.int64]:
+    """How many leading next moments each cell matches: the `budget` largest of all."""
+    values = np.concatenate(sigmas)
+    owner = np.concatenate([np.full(len(s), c) for c, s in enumerate(sigmas)])
+    ranked = np.argsort(values)[::-1]
+    ranked = ranked[values[ranked] > _FUNCTION_RTOL * max(values.max(initial=0.0), 1e-300)]
+    return np.bincount(owner[ranked[:budget]], minlength=len(sigmas))
+
+
+def _moment_error(blocks: list[tuple[NDArray, NDArray]], moved: NDArray, weights: NDArray) -> float:
+    """Largest |moment residual| / cell weight over the cells (rows, degree-<=k block)."""
+    error = 0.0
+    for rows, block in blocks:
+        residual = np.abs(block.T @ moved[rows]).max() / max(weights[rows].sum(), 1e-300)
+        error = max(error, float(residual))
+    return error
+
+
+def fill_cells(x: NDArray, w: NDArray | None, degree: int, spare: int, result: dict) -> dict:
+    """The k-d result `result` (cells of at most N objects) with `spare` more objects: the
+    cells whose Taylor remainder is largest (weight x diameter^(k + 1)) re-reduced to also
+    match their leading degree-(k + 1) moments."""
+    n_objects, m = x.shape
+    weights = np.ones(n_objects) if w is None else w
+    labels = np.asarray(result["labels"])
+    low, high = exponents(m, degree), exponents(m, degree + 1)[len(exponents(m, degree)) :]
+    scale = _shared_scale(x)
+    order = np.argsort(labels, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(labels[order]) != 0])
+    z = x[order] * scale
+    diameter = (np.maximum.reduceat(z, starts) - np.minimum.reduceat(z, starts)).max(axis=1)
+    remainder = np.add.reduceat(weights[order], starts) * diameter ** (degree + 1)
+    chosen = np.argsort(remainder)[::-1][: min(spare, len(starts))]
+    cells = labels[order][starts[chosen]]
+    members = [np.flatnonzero(labels == cell) for cell in cells]
+    features = [_cell_features(x, weights, rows, low, high, scale) for rows in members]
+    counts = _spread([sigma for _, _, sigma in features], spare)
+    keep = ~np.isin(labels[result["indices"]], cells[counts > 0])
+    indices, kept = [result["indices"][keep]], [result["weights"][keep]]
+    error = float(result["moment_error"])
+    moved = np.zeros(n_objects)
+    for rows, (block, leading, _), count in zip(members, features, counts):
+        if count == 0:
+            continue
+        # the reduction adds the constant itself: the block's would be a duplicate column
+        stacked = np.ascontiguousarray(np.hstack([block[:, 1:], leading[:, :count]]))
+        reduced = _core.reduce(stacked, None if w is None else w[rows], 1)
+        indices.append(rows[reduced["indices"]])
+        kept.append(reduced["weights"])
+        moved[rows[reduced["indices"]]] = reduced["weights"]
+        moved[rows] -= weights[rows]
+        error = max(error, _moment_error([(rows, block)], moved, weights))
+    indices_all = np.concatenate(indices)
+    sort = np.argsort(indices_all)
+    return {
+        **result,
+        "indices": indices_all[sort],
+        "weights": np.concatenate(kept)[sort],
+        "moment_error": error,
+    }
 
 
 def recombine(
@@ -93,55 +185,38 @@ def recombine(
         if cells == 1
         else _core.compress(x, w, degree, cells * n, False, "kd", 1, 0.0, None, cut)["labels"]
     )
-    # Degree k + 1 in every cell, in one frame for all cells so that their sizes compare:
-    # the part that the cell's degree-<=k moments do not already fix, by its leading
-    # singular directions.
-    span = np.ptp(x, axis=0)
-    global_frame = x / np.where(span > 0, span / 2, 1.0)
     high = exponents(m, degree + 1)[n:]
-    blocks, residuals = [], []
-    for cell in range(cells):
-        rows = np.flatnonzero(labels == cell)
-        block = _monomials(_cell_frame(x[rows]), low)
-        local = global_frame[rows] - global_frame[rows].mean(axis=0)
-        root = np.sqrt(weights[rows])[:, None]
-        next_moments = _monomials(local, high)
-        fit, *_ = np.linalg.lstsq(block * root, next_moments * root, rcond=None)
-        residual = next_moments - block @ fit
-        _, sigma, directions = np.linalg.svd(residual * root, full_matrices=False)
-        blocks.append((rows, block))
-        residuals.append((rows, residual @ directions.T, sigma))
+    scale = _shared_scale(x)
+    members = [np.flatnonzero(labels == cell) for cell in range(cells)]
+    features = [_cell_features(x, weights, rows, low, high, scale) for rows in members]
     # The spare budget goes to the largest of all cells' leading next moments. Features that
     # depend on the others keep fewer objects than columns: add as many columns as were
     # missing and reduce again, keeping the fullest result within the budget.
-    sigmas = np.concatenate([sigma for _, _, sigma in residuals])
-    owner = np.concatenate([np.full(len(r[2]), c) for c, r in enumerate(residuals)])
-    ranked = np.argsort(sigmas)[::-1]
-    ranked = ranked[sigmas[ranked] > _FUNCTION_RTOL * max(sigmas.max(initial=0.0), 1e-300)]
     spare = size - cells * n - components.shape[1]
     best = None
     for _ in range(_FILL_ROUNDS):
-        counts = np.bincount(owner[ranked[:spare]], minlength=cells)
-        features = np.zeros((n_objects, cells * n + int(counts.sum())))
+        counts = _spread([sigma for _, _, sigma in features], spare)
+        stacked = np.zeros((n_objects, cells * n + int(counts.sum())))
         column = cells * n
-        for cell, ((rows, block), (_, leading, _)) in enumerate(zip(blocks, residuals)):
-            features[rows, cell * n : (cell + 1) * n] = block
-            features[rows, column : column + counts[cell]] = leading[:, : counts[cell]]
+        for cell, (rows, (block, leading, _)) in enumerate(zip(members, features)):
+            stacked[rows, cell * n : (cell + 1) * n] = block
+            stacked[rows, column : column + counts[cell]] = leading[:, : counts[cell]]
             column += counts[cell]
-        result = _core.reduce(np.ascontiguousarray(np.hstack([components, features])), w, 1)
+        result = _core.reduce(np.ascontiguousarray(np.hstack([components, stacked])), w, 1)
         kept = len(result["indices"])
         if kept <= size and (best is None or kept > len(best["indices"])):
             best = result
-        if kept == size or spare >= len(ranked):
+        if kept == size or counts.sum() < spare:
             break
         spare += size - kept
     assert best is not None  # the first round has at most `size` independent columns
-    indices, kept = best["indices"], best["weights"]
     moved = np.zeros(n_objects)
-    moved[indices] = kept
+    moved[best["indices"]] = best["weights"]
     moved -= weights
-    error = 0.0
-    for rows, block in blocks:
-        residual = np.abs(block.T @ moved[rows]).max() / max(weights[rows].sum(), 1e-300)
-        error = max(error, float(residual))
-    return {"indices": indices, "weights": kept, "labels": labels, "moment_error": error}
+    blocks = [(rows, block) for rows, (block, _, _) in zip(members, features)]
+    return {
+        "indices": best["indices"],
+        "weights": best["weights"],
+        "labels": labels,
+        "moment_error": _moment_error(blocks, moved, weights),
+    }

@@ -24,11 +24,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._threads import blas_on_one_thread
 from .._validation import as_size
 from ..compression import compress
 from ..contributions import compress_contributions
 from ..layer import compress_layer, random_neurons
-from .weighted import _ScaleGradient, distinct_rows, numpy_on_one_thread
+from .weighted import _ScaleGradient, distinct_rows
 
 
 class MultiHeadAttention(nn.Module):
@@ -308,7 +309,7 @@ def compress_attention(
         objects = np.concatenate([outgoing.T, incoming], axis=1)[first]
         span = np.ptp(objects[:, outgoing.shape[0] :], axis=0)
         metric = np.concatenate([np.zeros(outgoing.shape[0]), 2 / np.where(span > 0, span, 1.0)])
-        with numpy_on_one_thread():
+        with blas_on_one_thread():
             picked = compress(
                 objects,
                 copies.astype(float),
@@ -319,7 +320,7 @@ def compress_attention(
                 n_jobs=n_jobs,
             )
         return _kept_heads(mha, first[picked.indices], picked.weights)
-    with numpy_on_one_thread():
+    with blas_on_one_thread():
         picked = compress_contributions(
             units * copies[:, None], size=kept, total=float(mha.heads), rng=rng
         )

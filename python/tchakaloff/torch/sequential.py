@@ -34,6 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._threads import blas_on_one_thread
 from .._validation import as_size
 from ..contributions import ContributionCompression, compress_gram
 from .weighted import (
@@ -49,7 +50,6 @@ from .weighted import (
     _units,
     distinct_rows,
     leaves,
-    numpy_on_one_thread,
 )
 
 _LAYERS = (nn.Linear, nn.Conv2d)
@@ -233,7 +233,7 @@ def _select(
         gram = (units @ units.T).double()
         linear = units @ target
     square = float((target.double() ** 2).sum())
-    with numpy_on_one_thread():
+    with blas_on_one_thread():
         return compress_gram(
             gram.numpy(),
             linear.double().numpy(),

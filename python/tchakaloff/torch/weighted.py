@@ -3,14 +3,13 @@ that makes it train like the wide network it stands for."""
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, Union
 
 import numpy as np
+import scipy.linalg  # noqa: F401  (its BLAS loaded before the first BLAS thread limit)
 import torch
 from torch import nn
 
@@ -106,29 +105,6 @@ def _keep(hidden: _Hidden, kept: torch.Tensor, scale: float = 1.0) -> None:
     layer = hidden.layer
     bias = None if layer.bias is None else layer.bias.detach()[kept]
     _set_units(hidden, layer.weight.detach()[kept], bias, _outgoing(hidden)[kept] * scale)
-
-
-@functools.lru_cache(maxsize=1)
-def _blas_threads():
-    """threadpoolctl's view of numpy's and scipy's BLAS, built once (it reads every loaded
-    library), after scipy's linear algebra is loaded; None without threadpoolctl."""
-    try:
-        import scipy.linalg  # noqa: F401  (loads scipy's own BLAS, to be limited too)
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - both come with the torch extra
-        return None
-    return ThreadpoolController()
-
-
-def numpy_on_one_thread() -> contextlib.AbstractContextManager:
-    """numpy's BLAS on one thread for the block, around the numpy selection of units that
-    follows torch's passes. Its matrices are small (units x units), and torch's OpenMP
-    threads, still spinning after the forward and backward passes, would otherwise compete
-    with BLAS's own for the same cores: 2-7x slower on 2 cores with one other busy process."""
-    controller = _blas_threads()
-    if controller is None:  # pragma: no cover
-        return contextlib.nullcontext()
-    return controller.limit(limits=1, user_api="blas")
 
 
 def distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
