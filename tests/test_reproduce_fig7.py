@@ -28,5 +28,13 @@ def test_a_small_run_keeps_the_compressed_nets_close():
         assert np.isnan(curves[f"train_{net}"][0]) and np.all(
             np.isfinite(curves[f"train_{net}"][1:])
         )
-    for net in ("cp", "cp_data"):
+    for net in ("cp", "cp_data", "cp_both"):
         assert fig7.gaps(curves, net)[0] < fig7.gaps(curves, "naive")[0]
+
+
+def test_right_after_compression_moments_and_contributions_are_closest():
+    errors = fig7.right_after([0, 1], heads=1000, kept=200)
+    median = {net: float(np.median(e)) for net, e in errors.items()}
+    assert median["cp_both"] < 1e-6
+    assert median["cp_both"] < 1e-3 * median["cp"]
+    assert median["cp"] < median["naive_rescaled"] and median["cp"] < median["naive"]
