@@ -241,9 +241,14 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
 
 
 def plot(path: Path, runs: dict, epochs: np.ndarray, quick: bool) -> Path:
+    """Test loss of every net (ours, the paper's) and, where the curves overlap, the relative
+    gap of every net to its original, ours beside the paper's."""
     plt = pyplot()
     paper = paper_table(PAPER_CSV)
-    fig, (ours, theirs) = plt.subplots(1, 2, figsize=(12, 4.6), sharey=True)
+    fig, (ours, theirs, gap) = plt.subplots(
+        1, 3, figsize=(17, 4.8), gridspec_kw={"width_ratios": [1, 1, 1.15]}
+    )
+    theirs.sharey(ours)
     colours = {
         "orig": "black",
         "cp": "tab:blue",
@@ -253,30 +258,49 @@ def plot(path: Path, runs: dict, epochs: np.ndarray, quick: bool) -> Path:
     }
     for net in NETS:
         curves = np.array([c[f"test_{net}"] for c in runs.values()])
-        mean = curves.mean(axis=0)
-        ours.plot(epochs, mean, color=colours[net], marker="o", markersize=3, label=LABELS[net])
+        ours.plot(epochs, curves.mean(0), color=colours[net], marker="o", markersize=3)
         if len(curves) > 1:
             ours.fill_between(epochs, curves.min(0), curves.max(0), color=colours[net], alpha=0.2)
-    for net, column in (
-        ("orig", "test_loss_orig"),
-        ("cp", "test_loss_cp"),
-        ("naive", "test_loss_naive"),
-    ):
-        theirs.plot(paper["epoch"], paper[column], color=colours[net], label=LABELS[net])
+        if net != "orig":
+            gaps_of_seeds = np.array([gaps(c, net) for c in runs.values()])
+            gap.plot(
+                epochs,
+                np.maximum(gaps_of_seeds.mean(0), 1e-5),
+                color=colours[net],
+                marker="o",
+                markersize=3,
+                label=f"ours: {LABELS[net]}",
+            )
+    for net in ("orig", "cp", "naive"):
+        theirs.plot(paper["epoch"], paper[f"test_loss_{net}"], color=colours[net])
+        if net != "orig":
+            relative = np.abs(paper[f"test_loss_{net}"] / paper["test_loss_orig"] - 1)
+            gap.plot(
+                paper["epoch"],
+                np.maximum(relative, 1e-5),
+                color=colours[net],
+                linestyle="--",
+                label=f"paper: {LABELS[net]}",
+            )
+    gap.axhline(0.05, color="grey", linewidth=0.8, linestyle=":", label="5 % (largest allowed)")
+    gap.axhline(0.01, color="grey", linewidth=0.8, linestyle="-.", label="1 % (mean allowed)")
+    seeds = f"{len(runs)} seed{'s' if len(runs) > 1 else ''}"
     ours.set_title(
-        f"ours ({len(runs)} seed{'s' if len(runs) > 1 else ''}"
+        f"ours ({seeds}"
         + (", band: min-max" if len(runs) > 1 else "")
         + (", quick: 20 epochs" if quick else "")
         + ")"
     )
     theirs.set_title("paper (App. F, one run)")
-    for axis in (ours, theirs):
+    gap.set_title(f"|test loss / original's - 1| (ours: mean of {seeds})")
+    for axis in (ours, theirs, gap):
         axis.set_xlabel("epoch (5 Adam steps of 256 episodes)")
         axis.set_yscale("log")
         axis.grid(alpha=0.3)
     ours.set_ylabel("test MSE at the query")
-    # one legend for both panels (ours has every net), outside the data
-    theirs.legend(
-        *ours.get_legend_handles_labels(), loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8
-    )
+    gap.set_ylabel("relative test-loss gap (floor 1e-5)")
+    for net in NETS:  # one key for the loss panels, in the first
+        ours.plot([], [], color=colours[net], marker="o", markersize=3, label=LABELS[net])
+    ours.legend(fontsize=7, loc="upper right")
+    gap.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     return save_figure(fig, path)
