@@ -38,3 +38,14 @@ def test_right_after_compression_moments_and_contributions_are_closest():
     assert median["cp_both"] < 1e-6
     assert median["cp_both"] < 1e-3 * median["cp"]
     assert median["cp"] < median["naive_rescaled"] and median["cp"] < median["naive"]
+
+
+def test_plot_writes_the_three_panels(tmp_path):
+    pytest.importorskip("matplotlib")
+    epochs = np.arange(4)
+    runs = {
+        s: {f"test_{net}": 0.1 + 0.01 * (i + s) / (1 + epochs) for i, net in enumerate(fig7.NETS)}
+        for s in (0, 1)
+    }
+    path = fig7.plot(tmp_path / "fig7.png", runs, epochs, quick=True)
+    assert path.exists() and path.stat().st_size > 10_000
