@@ -209,7 +209,8 @@ _W_IN, _B_IN, _W_OUT = uniform_layer(np.random.default_rng(11), 50, 2, 1)
         ((_W_IN, _B_IN, _W_OUT), {"degree": -1}, r"degree must be >= 0"),
         ((_W_IN, _B_IN, _W_OUT), {"multiplicities": np.zeros(50)}, r"> 0"),
         ((_W_IN, _B_IN, _W_OUT), {"multiplicities": np.ones(49)}, r"shape \(50,\)"),
-        ((_W_IN, _B_IN, _W_OUT), {"shrink": 1.0}, r"shrink must be a number > 1"),
+        ((_W_IN, _B_IN, _W_OUT), {"shrink": 1.0}, r"shrink must be a number >= 1.01"),
+        ((_W_IN, _B_IN, _W_OUT), {"shrink": 1.0001}, r"at least 1% of the neurons"),
         ((_W_IN, _B_IN, _W_OUT), {"cells": "outgoing"}, r"cells must be"),
     ],
 )
@@ -217,3 +218,12 @@ def test_bad_input_is_refused_with_a_clear_message(args, kwargs, match):
     options = {"size": 20, "degree": 2, **kwargs}
     with pytest.raises(ValueError, match=match):
         tchakaloff.compress_layer(*args, **options)
+
+
+def test_small_shrink_still_compresses():
+    """A shrink so close to 1 that ceil(width / shrink) rounds back to the width still
+    removes neurons in every round (this once returned the layer uncompressed)."""
+    rng = np.random.default_rng(6)
+    w_in, b_in, w_out = uniform_layer(rng, 90, 2, 1)  # ceil(90 / 1.01) = 90
+    res = tchakaloff.compress_layer(w_in, b_in, w_out, size=80, degree=2, shrink=1.01)
+    assert len(res) == 80

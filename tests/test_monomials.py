@@ -143,3 +143,14 @@ def test_exponents_bad_degree(k):
 def test_exponents_bad_dimension():
     with pytest.raises(ValueError, match="at least one coordinate"):
         tchakaloff.exponents(0, 2)
+
+
+def test_n_moments_of_a_huge_degree_is_immediate():
+    """min(m, k) steps, not k: a degree of 2^62 in one variable (once a loop of 2^62
+    steps holding the GIL) is answered at once, and reduce refuses it at once."""
+    assert tchakaloff.n_moments(1, 2**62) == 2**62 + 1
+    assert tchakaloff.n_moments(2, 10**9) == math.comb(10**9 + 2, 2)
+    with pytest.raises(ValueError, match="overflows 64 bits"):
+        tchakaloff.n_moments(3, 2**62)
+    with pytest.raises(ValueError, match="degree"):
+        tchakaloff.reduce(np.zeros((3, 1)), degree=10**12)

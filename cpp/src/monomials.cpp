@@ -10,13 +10,16 @@ namespace tchakaloff {
 Index n_moments(Index dim, Index degree) {
   if (dim < 1) throw std::invalid_argument("the points need at least one coordinate (m >= 1)");
   if (degree < 0) throw std::invalid_argument("degree must be >= 0");
-  // C(m + k, k) = prod_{i=1..k} (m + i) / i; each partial result C(m + i, i) is exact, and a
-  // 128-bit intermediate keeps count * (m + i) from overflowing before the division.
+  // C(m + k, k) = C(a + b, b) = prod_{i=1..b} (a + i) / i with b = min(m, k), a = max(m, k):
+  // at most min(m, k) steps, so a huge degree fails (or succeeds) at once. Each partial
+  // result C(a + i, i) is exact, and a 128-bit intermediate keeps count * (a + i) from
+  // overflowing before the division.
+  const Index a = std::max(dim, degree), b = std::min(dim, degree);
   Index count = 1;
-  for (Index i = 1; i <= degree; ++i) {
-    const auto next = static_cast<unsigned __int128>(count) * static_cast<unsigned __int128>(dim + i) /
+  for (Index i = 1; i <= b; ++i) {
+    const auto next = static_cast<unsigned __int128>(count) * static_cast<unsigned __int128>(a + i) /
                       static_cast<unsigned __int128>(i);
-    if (dim > std::numeric_limits<Index>::max() - i ||
+    if (a > std::numeric_limits<Index>::max() - i ||
         next > static_cast<unsigned __int128>(std::numeric_limits<Index>::max())) {
       std::ostringstream msg;
       msg << "the number of monomials of degree <= " << degree << " in " << dim

@@ -214,11 +214,11 @@ def compress_layer(
         Multiplicities of the input neurons (> 0), all ones by default; pass them to compress
         an already compressed layer further.
     shrink : float or None, default 2.0
-        Largest factor by which one round divides the number of neurons. The layer is
-        compressed in rounds, width -> width / shrink -> ... -> size, each round compressing
-        the previous round's weighted neurons, so that most neurons are removed inside
-        small cells (at 1e4 -> 1e3 neurons, k = 5, this lowers the ReLU output error about
-        2x in the median and the worst of 5 random layers). None: a single round.
+        Largest factor by which one round divides the number of neurons (at least 1.01). The
+        layer is compressed in rounds, width -> width / shrink -> ... -> size, each round
+        compressing the previous round's weighted neurons, so that most neurons are removed
+        inside small cells (at 1e4 -> 1e3 neurons, k = 5, this lowers the ReLU output error
+        about 2x in the median and the worst of 5 random layers). None: a single round.
     cells : {"incoming", "all"}, default "incoming"
         Coordinates the cells are cut along. The layer's output is linear in the outgoing
         weights, so "incoming" cuts the cells along (W_in[i], b_in[i]) only (the `metric` of
@@ -261,9 +261,12 @@ def compress_layer(
     k = as_degree(degree)
     target = min(as_size(size, width, "neuron"), width)
     if shrink is not None and (
-        isinstance(shrink, bool) or not isinstance(shrink, numbers.Real) or not shrink > 1
+        isinstance(shrink, bool) or not isinstance(shrink, numbers.Real) or not shrink >= 1.01
     ):
-        raise ValueError(f"shrink must be a number > 1 (or None for one round), got {shrink!r}")
+        raise ValueError(
+            f"shrink must be a number >= 1.01 (every round removes at least 1% of the neurons), "
+            f"or None for one round; got {shrink!r}"
+        )
     if cells not in ("incoming", "all"):
         raise ValueError(f'cells must be "incoming" or "all", got {cells!r}')
     objects = neuron_objects(w_in, bias, w_out)
@@ -286,7 +289,9 @@ def compress_layer(
         metric = np.concatenate([np.zeros(w_out.shape[0]), 2 / np.where(span > 0, span, 1.0)])
     moment_error = 0.0
     while len(kept) > target:
+        # at least one neuron per round, whatever the rounding of len / shrink
         goal = target if shrink is None else max(target, int(np.ceil(len(kept) / shrink)))
+        goal = min(goal, len(kept) - 1)
         result = compress(objects[kept], weights, size=goal, degree=k, metric=metric, n_jobs=n_jobs)
         moment_error = max(moment_error, result.moment_error)
         if len(result) == len(kept):  # nothing could go (cannot happen above N)
