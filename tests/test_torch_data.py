@@ -125,3 +125,19 @@ def test_loader_with_class_labels_and_plain_datasets():
         weighted_loader(Rows(), batch_size=8)
     with pytest.raises(ValueError, match="batch_size must be"):
         weighted_loader(res, batch_size=0)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "weights"),
+    [
+        (torch.float16, np.full(4, 2.5e5)),  # a total of 1e6 overflows float16
+        (torch.float32, [1e300] * 4),  # a list of floats would become float32 infinities
+        (torch.float32, np.full(4, 1e-300)),  # underflows float32
+        (torch.float64, [1e308, 1e308, 1e308, 1e308]),  # the total overflows float64
+    ],
+)
+def test_weighted_loss_survives_extreme_weights(dtype, weights):
+    losses = torch.tensor([1.0, 2.0, 3.0, 6.0], dtype=dtype)
+    value = weighted_loss(losses, weights)
+    assert value.dtype == dtype
+    assert float(value) == pytest.approx(3.0, rel=1e-3)

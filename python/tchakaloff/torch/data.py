@@ -29,13 +29,15 @@ from ..dataset import DatasetCompression
 
 def _as_weight_tensor(weights: ArrayLike | torch.Tensor) -> torch.Tensor:
     try:
-        tensor = torch.as_tensor(weights)
+        # a list of Python floats would become float32, where 1e300 is inf
+        tensor = torch.as_tensor(
+            weights if isinstance(weights, torch.Tensor) else np.asarray(weights)
+        )
     except (TypeError, ValueError, RuntimeError) as error:
         raise ValueError(f"weights must be real numbers: {error}") from error
     if tensor.dtype.is_complex or tensor.dtype == torch.bool:
         raise ValueError(f"weights must be real numbers, got {tensor.dtype}")
-    if not tensor.dtype.is_floating_point:
-        tensor = tensor.to(torch.float64)
+    tensor = tensor.detach().to(torch.float64)
     if tensor.ndim != 1 or len(tensor) == 0:
         raise ValueError(
             f"weights must be a non-empty 1-d array, one per row; got shape {tuple(tensor.shape)}"
@@ -65,11 +67,15 @@ def weighted_loss(losses: torch.Tensor, weights: ArrayLike | torch.Tensor) -> to
     """
     if losses.ndim == 0:
         raise ValueError("losses must hold one loss per row; pass reduction='none' to the loss")
-    c = _as_weight_tensor(weights).to(dtype=losses.dtype, device=losses.device)
+    c = _as_weight_tensor(weights)
     if len(c) != len(losses):
         raise ValueError(f"got {len(losses)} losses but {len(c)} weights; pass one weight per row")
+    # shares of the total, formed in float64 before they meet the losses' dtype: weights of
+    # 1e300 or totalling 1e6 overflow float32 or float16 themselves, shares in [0, 1] do not
+    shares = c / c.max()
+    shares = (shares / shares.sum()).to(dtype=losses.dtype, device=losses.device)
     per_row = losses.reshape(len(losses), -1).mean(dim=1)
-    return (c * per_row).sum() / c.sum()
+    return (shares * per_row).sum()
 
 
 def weighted_sampler(
