@@ -233,6 +233,10 @@ def test_progress_bar_reports(capsys):
         ({"size": 100, "degree": 2, "metric": [1.0, -1.0]}, ">= 0"),
         ({"size": 100, "degree": 2, "metric": [0.0, 0.0]}, "at least one positive"),
         ({"size": 100, "degree": 2, "metric": [np.nan, 1.0]}, "finite"),
+        # beyond the core's 64-bit integers (and 32-bit thread counts): once a TypeError
+        ({"size": 100, "degree": 2**63}, "too large"),
+        ({"size": 2**63, "degree": 2}, "too large"),
+        ({"size": 100, "degree": 2, "n_jobs": 2**31}, "too large"),
     ],
 )
 def test_bad_arguments(kwargs, match):

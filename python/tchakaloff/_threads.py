@@ -21,7 +21,7 @@ def core_threads(n_jobs: int | None) -> Iterator[None]:
     if n_jobs is None:
         yield
         return
-    threads = as_int(n_jobs, "n_jobs")
+    threads = as_int(n_jobs, "n_jobs", limit=2**31)
     if threads < 1:
         raise ValueError(f"n_jobs must be at least 1, got {threads}")
     previous = _core.max_threads()

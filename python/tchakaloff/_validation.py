@@ -76,10 +76,17 @@ def weight_scale(weights: NDArray[np.float64] | None) -> float:
     return scale if np.isfinite(total) else 1.0  # an overflowing total is the core's to refuse
 
 
-def as_int(value: object, name: str) -> int:
-    """Return value as an int (the core checks its range)."""
+# The core's integers are 64-bit (thread counts 32-bit): larger ones would fail in the
+# binding with a TypeError that does not say why.
+_INT64 = 2**63
+
+
+def as_int(value: object, name: str, limit: int = _INT64) -> int:
+    """Return value as an int below `limit` in absolute value (the core checks the rest)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise ValueError(f"{name} must be an integer, got {value!r}")
+    if abs(int(value)) >= limit:
+        raise ValueError(f"{name} = {value} is too large; pass a value below {limit}")
     return int(value)
 
 
@@ -89,7 +96,7 @@ def as_degree(degree: object) -> int:
         raise ValueError(f"degree must be a non-negative integer, got {degree!r}")
     if degree < 0:
         raise ValueError(f"degree must be >= 0, got {degree}")
-    return int(degree)
+    return as_int(degree, "degree")
 
 
 def as_size(size: object, n: int, unit: str = "object") -> int:
@@ -103,7 +110,7 @@ def as_size(size: object, n: int, unit: str = "object") -> int:
     if isinstance(size, numbers.Integral):
         if size < 1:
             raise ValueError(f"size must be at least 1 {unit}, got {size}")
-        return int(size)
+        return as_int(size, "size")
     if not 0 < size <= 1:
         raise ValueError(f"a fractional size must lie in (0, 1], got {size}")
     return max(1, int(np.floor(size * n)))
