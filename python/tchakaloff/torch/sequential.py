@@ -225,7 +225,8 @@ def _select(
         target = goal.reshape(len(goal), -1)
         if stages[-1].layer.bias is not None:
             target = target - stages[-1].layer.bias.detach()
-        gram = (a.T @ a).double() * (outgoing.T @ outgoing).double()
+        # the float64 product of both sides, without a float64 copy of the second
+        gram = (a.T @ a).double().mul_(outgoing.T @ outgoing)
         linear = ((target @ outgoing) * a).sum(0)
     else:
         units, target = _contributions(stages, index, activation[subset], goal[subset], rng)
