@@ -132,16 +132,23 @@ def fill_cells(x: NDArray, w: NDArray | None, degree: int, spare: int, result: d
     members = [np.flatnonzero(labels == cell) for cell in cells]
     features = [_cell_features(x, weights, rows, low, high, scale) for rows in members]
     counts = _spread([sigma for _, _, sigma in features], spare)
-    keep = ~np.isin(labels[result["indices"]], cells[counts > 0])
+    refilled = cells[counts > 0]
+    keep = ~np.isin(labels[result["indices"]], refilled)
     indices, kept = [result["indices"][keep]], [result["weights"][keep]]
     error = float(result["moment_error"])
     moved = np.zeros(n_objects)
-    for rows, (block, leading, _), count in zip(members, features, counts):
+    for cell, rows, (block, leading, _), count in zip(cells, members, features, counts):
         if count == 0:
             continue
         # the reduction adds the constant itself: the block's would be a duplicate column
         stacked = np.ascontiguousarray(np.hstack([block[:, 1:], leading[:, :count]]))
-        reduced = _core.reduce(stacked, None if w is None else w[rows], 1)
+        try:
+            reduced = _core.reduce(stacked, None if w is None else w[rows], 1)
+        except _core.ReductionError:  # the cell keeps its degree-k reduction
+            own = labels[result["indices"]] == cell
+            indices.append(result["indices"][own])
+            kept.append(result["weights"][own])
+            continue
         indices.append(rows[reduced["indices"]])
         kept.append(reduced["weights"])
         moved[rows[reduced["indices"]]] = reduced["weights"]
@@ -202,14 +209,21 @@ def recombine(
             stacked[rows, cell * n : (cell + 1) * n] = block
             stacked[rows, column : column + counts[cell]] = leading[:, : counts[cell]]
             column += counts[cell]
-        result = _core.reduce(np.ascontiguousarray(np.hstack([components, stacked])), w, 1)
+        # the reduction adds the constant itself, the sum of the cells' indicator columns:
+        # the first of these would be a dependent column
+        features_all = np.hstack([components, stacked[:, 1:]])
+        result = _core.reduce(np.ascontiguousarray(features_all), w, 1)
         kept = len(result["indices"])
         if kept <= size and (best is None or kept > len(best["indices"])):
             best = result
         if kept == size or counts.sum() < spare:
             break
         spare += size - kept
-    assert best is not None  # the first round has at most `size` independent columns
+    if best is None:  # rounding kept more objects than there are features
+        raise _core.ReductionError(
+            f"the cells, functions and next moments kept more than {size} objects; lower the "
+            "degree or pass fewer functions"
+        )
     moved = np.zeros(n_objects)
     moved[best["indices"]] = best["weights"]
     moved -= weights
