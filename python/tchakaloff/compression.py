@@ -189,6 +189,7 @@ def compress(
         w = None if w is None else w[order]
         f = None if f is None else f[order]
     scale = weight_scale(w)
+    scaled = w if scale == 1.0 else w / scale
     merge = max(1, n // 8)
     with (
         core_threads(n_jobs),
@@ -196,11 +197,11 @@ def compress(
         progress_callback(progress, "compress") as report,
     ):
         if f is not None and len(x) > target:
-            result = recombine(x, w if scale == 1.0 else w / scale, k, target, f, cut)
+            result = recombine(x, scaled, k, target, f, cut)
         else:
             result = _core.compress(
                 x,
-                w if scale == 1.0 else w / scale,
+                scaled,
                 k,
                 target,
                 False,
@@ -214,7 +215,7 @@ def compress(
             live = len(x) if w is None else int(np.count_nonzero(w > 0))
             if partition == "kd" and spare > 0 and len(result["indices"]) < live:
                 # the budget the cells leave: their leading degree-(k + 1) moments
-                result = fill_cells(x, w if scale == 1.0 else w / scale, k, spare, result)
+                result = fill_cells(x, scaled, k, spare, result)
     indices, labels = result["indices"], result["labels"]
     weights_kept = result["weights"] * scale
     if order is not None:  # back to the caller's rows, sorted
