@@ -25,7 +25,7 @@ the wide layer's dynamics. Gaps: |test loss - original's| / original's at every 
 
 Both settings also measure the output error right after compression on 5 initialisations
 (``fig7_right_after.csv``). Full setting (the paper's): 4000 -> 800 heads, 50 epochs, seeds
-0, 1, 2: about 30 minutes on 2 cores. ``--quick``: one seed, 20 epochs, the same widths
+0, 1, 2: 28 minutes on 2 cores. ``--quick``: one seed, 20 epochs, the same widths
 (the curves and gaps of the first 20 epochs): 5 minutes on 2 cores. A step of the wide
 layer scores 256 x 4000 x 17 query-key pairs for the last token alone
 (:meth:`~tchakaloff.torch.MultiHeadAttention.predict`), which is where the time goes.
