@@ -90,6 +90,19 @@ def _cell_features(
     return block, residual @ directions.T, sigma
 
 
+def _powers(m: int, degree: int) -> tuple[NDArray, NDArray]:
+    """Exponents of the monomials of degree <= k, and of those of degree exactly k + 1."""
+    low = exponents(m, degree)
+    return low, exponents(m, degree + 1)[len(low) :]
+
+
+def _groups(labels: NDArray) -> tuple[NDArray, NDArray]:
+    """The rows sorted by label (increasing rows within a label), and where each label's
+    run starts: one sort for every cell's members."""
+    order = np.argsort(labels, kind="stable")
+    return order, np.flatnonzero(np.r_[True, np.diff(labels[order]) != 0])
+
+
 def _shared_scale(x: NDArray) -> NDArray:
     span = np.ptp(x, axis=0)
     return 2 / np.where(span > 0, span, 1.0)
@@ -120,16 +133,16 @@ def fill_cells(x: NDArray, w: NDArray | None, degree: int, spare: int, result: d
     n_objects, m = x.shape
     weights = np.ones(n_objects) if w is None else w
     labels = np.asarray(result["labels"])
-    low, high = exponents(m, degree), exponents(m, degree + 1)[len(exponents(m, degree)) :]
+    low, high = _powers(m, degree)
     scale = _shared_scale(x)
-    order = np.argsort(labels, kind="stable")
-    starts = np.flatnonzero(np.r_[True, np.diff(labels[order]) != 0])
+    order, starts = _groups(labels)
     z = x[order] * scale
     diameter = (np.maximum.reduceat(z, starts) - np.minimum.reduceat(z, starts)).max(axis=1)
     remainder = np.add.reduceat(weights[order], starts) * diameter ** (degree + 1)
     chosen = np.argsort(remainder)[::-1][: min(spare, len(starts))]
     cells = labels[order][starts[chosen]]
-    members = [np.flatnonzero(labels == cell) for cell in cells]
+    members = np.split(order, starts[1:])
+    members = [members[c] for c in chosen]
     features = [_cell_features(x, weights, rows, low, high, scale) for rows in members]
     counts = _spread([sigma for _, _, sigma in features], spare)
     refilled = cells[counts > 0]
@@ -177,7 +190,7 @@ def recombine(
     moment_error (the largest relative residual of a cell's moments, in its [-1, 1] frame)."""
     n_objects, m = x.shape
     weights = np.ones(n_objects) if w is None else w
-    low = exponents(m, degree)
+    low, high = _powers(m, degree)
     n = len(low)
     components = _leading_components(functions, weights, size - n)
     cells = max(1, (size - components.shape[1]) // n)
@@ -192,9 +205,9 @@ def recombine(
         if cells == 1
         else _core.compress(x, w, degree, cells * n, False, "kd", 1, 0.0, None, cut)["labels"]
     )
-    high = exponents(m, degree + 1)[n:]
     scale = _shared_scale(x)
-    members = [np.flatnonzero(labels == cell) for cell in range(cells)]
+    order, starts = _groups(labels)
+    members = np.split(order, starts[1:])  # cell c's rows, c = 0 .. cells - 1
     features = [_cell_features(x, weights, rows, low, high, scale) for rows in members]
     # The spare budget goes to the largest of all cells' leading next moments. Features that
     # depend on the others keep fewer objects than columns: add as many columns as were

@@ -153,6 +153,14 @@ def neuron_objects(
     return np.ascontiguousarray(np.hstack(columns))
 
 
+def incoming_metric(objects: NDArray[np.float64], outputs: int) -> NDArray[np.float64]:
+    """compress's `metric` that cuts cells along the incoming coordinates of neuron objects
+    only: the first `outputs` (outgoing) columns take no part, the others count in units of
+    their range (compress's default for the columns it cuts along)."""
+    span = np.ptp(objects[:, outputs:], axis=0)
+    return np.concatenate([np.zeros(outputs), 2 / np.where(span > 0, span, 1.0)])
+
+
 def _subnetwork(
     w_in: NDArray[np.float64],
     bias: NDArray[np.float64] | None,
@@ -281,12 +289,7 @@ def compress_layer(
             f"size {target} is below N = {n}, the number of moments of degree <= {k} of "
             f"neurons with {objects.shape[1]} coordinates; raise size or lower the degree"
         )
-    # "incoming": the outgoing weights take no part in the cuts, the incoming ones count in
-    # units of their range (compress's default for the columns it cuts along).
-    metric = None
-    if cells == "incoming":
-        span = np.ptp(objects[:, w_out.shape[0] :], axis=0)
-        metric = np.concatenate([np.zeros(w_out.shape[0]), 2 / np.where(span > 0, span, 1.0)])
+    metric = incoming_metric(objects, w_out.shape[0]) if cells == "incoming" else None
     moment_error = 0.0
     while len(kept) > target:
         # at least one neuron per round, whatever the rounding of len / shrink

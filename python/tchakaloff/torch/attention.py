@@ -28,7 +28,7 @@ from .._threads import blas_on_one_thread
 from .._validation import as_size
 from ..compression import compress
 from ..contributions import compress_contributions
-from ..layer import compress_layer, random_neurons
+from ..layer import compress_layer, incoming_metric, neuron_objects, random_neurons
 from .weighted import _ScaleGradient, distinct_rows
 
 
@@ -300,25 +300,22 @@ def compress_attention(
         )
         return _kept_heads(mha, layer.indices, layer.weights)
     kept = as_size(size, mha.heads, "head")
-    first, copies = distinct_rows(np.concatenate([incoming, outgoing.T], axis=1))
+    # objects as compress_layer's: (W_v, W_o), then the (W_q, W_k) the cells are cut along
+    objects = neuron_objects(incoming, None, outgoing)
+    first, copies = distinct_rows(objects)
     if len(first) <= kept:
         return _kept_heads(mha, first, copies)
     units = _contributions(mha, calibration)[first]
     if degree is not None:
-        # objects as compress_layer's: (W_v, W_o) then the (W_q, W_k) the cells are cut along
-        objects = np.concatenate([outgoing.T, incoming], axis=1)[first]
-        span = np.ptp(objects[:, outgoing.shape[0] :], axis=0)
-        metric = np.concatenate([np.zeros(outgoing.shape[0]), 2 / np.where(span > 0, span, 1.0)])
-        with blas_on_one_thread():
-            picked = compress(
-                objects,
-                copies.astype(float),
-                size=kept,
-                degree=degree,
-                metric=metric,
-                functions=units,
-                n_jobs=n_jobs,
-            )
+        picked = compress(
+            objects[first],
+            copies,
+            size=kept,
+            degree=degree,
+            metric=incoming_metric(objects[first], outgoing.shape[0]),
+            functions=units,
+            n_jobs=n_jobs,
+        )
         return _kept_heads(mha, first[picked.indices], picked.weights)
     with blas_on_one_thread():
         picked = compress_contributions(
