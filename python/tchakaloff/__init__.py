@@ -21,6 +21,7 @@ except ImportError as error:  # pragma: no cover - only without a build
 from .compression import Compression, compress
 from .contributions import ContributionCompression, compress_contributions
 from .dataset import DatasetCompression, compress_dataset
+from .kernel import Summary, summarize
 from .layer import LayerCompression, compress_layer
 from .reduction import Reduction, ReductionError, exponents, moments, n_moments, reduce
 
@@ -34,6 +35,7 @@ __all__ = [
     "LayerCompression",
     "Reduction",
     "ReductionError",
+    "Summary",
     "__version__",
     "compress",
     "compress_contributions",
@@ -43,4 +45,5 @@ __all__ = [
     "moments",
     "n_moments",
     "reduce",
+    "summarize",
 ]

@@ -18,11 +18,13 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_degree, as_points, as_size, as_weights
-from .compression import compress
+from .compression import auto_degree, compress
+from .kernel import prefers_kernel, summarize
 from .reduction import n_moments
 
 logger = logging.getLogger(__name__)
 
+REPRESENTATIONS = ("auto", "moments", "kernel")
 # dtype kinds read as class labels when `discrete` is left to None: bool, integers, strings,
 # Python objects. Floats are read as regression targets.
 _DISCRETE_KINDS = "biuUSO"
@@ -47,13 +49,17 @@ class DatasetCompression:
     cells : (n,) int64
         The cell of every input row (cells never mix classes; -1 for the rows of a class
         whose total weight is 0, which keeps no row).
-    degree : int
-        Moments matched inside every cell.
+    degree : int or None
+        Moments matched inside every cell (None with kernel features).
     discrete : bool
         Whether y was treated as class labels (each class compressed on its own).
     moment_error : float
         Largest moment residual over the cells, relative to the cell's weight (see
-        :class:`tchakaloff.Compression`).
+        :class:`tchakaloff.Compression`); with kernel features, the largest residual of a
+        matched feature (see :class:`tchakaloff.Summary`).
+    representation : {"moments", "kernel"}
+        What the kept rows match: the moments of cells, or kernel features of the
+        standardised rows (:func:`tchakaloff.summarize`).
 
     Notes
     -----
@@ -68,9 +74,10 @@ class DatasetCompression:
     X: NDArray[np.float64]
     y: NDArray[Any]
     cells: NDArray[np.int64]
-    degree: int
+    degree: int | None
     discrete: bool
     moment_error: float
+    representation: str = "moments"
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -173,7 +180,8 @@ def compress_dataset(
     y: ArrayLike,
     *,
     size: float,
-    degree: int,
+    degree: int | str = "auto",
+    representation: str = "auto",
     sample_weight: ArrayLike | None = None,
     standardize: bool = True,
     cells: str = "x",
@@ -204,8 +212,18 @@ def compress_dataset(
         Rows to keep (an int <= n), or a fraction of n (a float in (0, 1]). Each cell keeps at
         most N = C(m + k, k) rows, so size // N cells are cut (per class, in proportion to
         the class's weight).
-    degree : int
+    degree : int or "auto", default "auto"
         k, the largest total degree of the moments kept. Needs N = C(m + k, k) <= size.
+        ``"auto"``: the largest k whose N fits the size (per class for class labels), as in
+        :func:`tchakaloff.compress`.
+    representation : {"auto", "moments", "kernel"}, default "auto"
+        What the kept rows match. "moments": every cell's moments up to `degree` (exact for
+        polynomial losses; best in low dimension). "kernel": the leading features of a
+        Gaussian kernel on the standardised rows (:func:`tchakaloff.summarize`; best where
+        full moments are too coarse for the budget). "auto" takes "kernel" when the degree
+        is "auto" and the largest degree that fits the budget is below 3
+        (:func:`tchakaloff.kernel.prefers_kernel`; measured in bench/compare_summaries.py),
+        for instance 8 or more columns at about sqrt(n) rows, and "moments" otherwise.
     sample_weight : (n,) array, optional
         Non-negative weights of the rows (all ones by default). The kept weights have the
         same total.
@@ -280,7 +298,16 @@ def compress_dataset(
     target = as_size(size, n, "row")
     if target > n:
         raise ValueError(f"size {target} is larger than the data set ({n} rows); pass size <= {n}")
-    k = as_degree(degree)
+    if representation not in REPRESENTATIONS:
+        raise ValueError(f"representation must be one of {REPRESENTATIONS}, got {representation!r}")
+    automatic = isinstance(degree, str) and degree == "auto"
+    if not automatic:
+        k = as_degree(degree)
+        if representation == "kernel":
+            raise ValueError(
+                "degree sets the moments; kernel features have none: leave degree at 'auto' "
+                "with representation='kernel'"
+            )
 
     if discrete:
         objects = x
@@ -292,66 +319,79 @@ def compress_dataset(
         _check_finite(targets, "y")
         objects = np.hstack([x, targets])
     m = objects.shape[1]
-    need = n_moments(m, k)
     if cells not in ("x", "all"):
         raise ValueError(f'cells must be "x" or "all", got {cells!r}')
-    metric = 1 / _spread(objects, w) if standardize else np.ones(m)
-    if cells == "x":
-        metric[x.shape[1] :] = 0.0  # the target columns (none for class labels)
+    spread = _spread(objects, w) if standardize else np.ones(m)
 
-    options: dict[str, Any] = {
-        "n_jobs": n_jobs,
-        "partition": partition,
-        "rng": rng,
-        "metric": metric,
-    }
-
-    if not discrete:
-        if need > target and target < n:
-            raise ValueError(
-                f"degree {k} is too high for size {target}: the joint rows (x, y) have "
-                f"m = {m} columns, so every cell keeps N = C(m + k, k) = {need} rows; lower "
-                f"the degree or raise size to at least {need}"
-            )
-        result = compress(objects, w, size=target, degree=k, **options)
-        indices, weights = result.indices, result.weights
-        cells, error = result.labels, result.moment_error
-    else:
+    # The parts compressed on their own: the whole data set, or each class.
+    if discrete:
         classes, inverse = np.unique(labels, return_inverse=True)
         inverse = inverse.reshape(-1)
-        counts = np.bincount(inverse, minlength=len(classes))
-        mass = counts.astype(np.float64) if w is None else np.bincount(inverse, weights=w)
-        sizes = _class_sizes(counts, mass, target, need)
-        parts, part_weights = [], []
-        cells = np.empty(n, dtype=np.int64)
-        error, offset = 0.0, 0
-        for c, class_size in enumerate(sizes):
-            rows = np.flatnonzero(inverse == c)
-            if mass[c] == 0:  # a class of zero weight keeps no row
-                cells[rows] = -1
-                continue
-            result = compress(
-                objects[rows],
-                None if w is None else w[rows],
-                size=int(class_size),
-                degree=k,
-                **options,
-            )
-            parts.append(rows[result.indices])
-            part_weights.append(result.weights)
-            cells[rows] = result.labels + offset
-            offset += int(result.labels.max()) + 1
-            error = max(error, result.moment_error)
-        order = np.argsort(np.concatenate(parts), kind="stable")
-        indices = np.concatenate(parts)[order]
-        weights = np.concatenate(part_weights)[order]
+        part_rows = [np.flatnonzero(inverse == c) for c in range(len(classes))]
+    else:
+        part_rows = [np.arange(n)]
+    counts = np.array([len(rows) for rows in part_rows])
+    mass = counts.astype(np.float64) if w is None else np.array([w[r].sum() for r in part_rows])
+    typical = max(1, target // max(1, int(np.count_nonzero(mass))))
+    if representation == "auto":
+        representation = "kernel" if automatic and prefers_kernel(m, typical) else "moments"
+    if representation == "moments":
+        if automatic:
+            k = auto_degree(m, typical)
+        need = n_moments(m, k)
+        metric = 1 / spread
+        if cells == "x":
+            metric[x.shape[1] :] = 0.0  # the target columns (none for class labels)
+    else:
+        k, need = None, 1
+    if not discrete and need > target and target < n:
+        raise ValueError(
+            f"degree {k} is too high for size {target}: the joint rows (x, y) have "
+            f"m = {m} columns, so every cell keeps N = C(m + k, k) = {need} rows; lower "
+            f"the degree or raise size to at least {need}"
+        )
+    sizes = _class_sizes(counts, mass, target, need) if discrete else np.array([target])
+
+    def compress_part(rows: NDArray[np.int64], part_size: int):
+        """(kept rows within the part, weights, cell labels, error) of one part."""
+        part_weights = None if w is None else w[rows]
+        if representation == "kernel":
+            summary = summarize(objects[rows] / spread, part_weights, size=part_size, rng=rng)
+            return summary.indices, summary.weights, summary.cells, summary.feature_error
+        result = compress(
+            objects[rows],
+            part_weights,
+            size=part_size,
+            degree=k,
+            n_jobs=n_jobs,
+            partition=partition,
+            rng=rng,
+            metric=metric,
+        )
+        return result.indices, result.weights, result.labels, result.moment_error
+
+    parts, part_weights = [], []
+    cell_of = np.empty(n, dtype=np.int64)
+    error, offset = 0.0, 0
+    for rows, part_size, part_mass in zip(part_rows, sizes, mass):
+        if part_mass == 0:  # a class of zero weight keeps no row
+            cell_of[rows] = -1
+            continue
+        kept, kept_weights, part_cells, part_error = compress_part(rows, int(part_size))
+        parts.append(rows[kept])
+        part_weights.append(kept_weights)
+        cell_of[rows] = part_cells + offset
+        offset += int(part_cells.max()) + 1
+        error = max(error, part_error)
+    order = np.argsort(np.concatenate(parts), kind="stable")
+    indices = np.concatenate(parts)[order]
+    weights = np.concatenate(part_weights)[order]
     logger.info(
-        "compressed %d rows to %d (degree %d, m = %d, N = %d, %s)",
+        "compressed %d rows to %d (%s, m = %d, %s)",
         n,
         len(indices),
-        k,
+        f"degree {k}" if representation == "moments" else "kernel features",
         m,
-        need,
         "per class" if discrete else "joint (x, y)",
     )
     return DatasetCompression(
@@ -359,8 +399,9 @@ def compress_dataset(
         weights=np.asarray(weights, dtype=np.float64),
         X=x[indices],
         y=labels[indices],
-        cells=np.asarray(cells, dtype=np.int64),
+        cells=cell_of,
         degree=k,
         discrete=discrete,
         moment_error=float(error),
+        representation=representation,
     )

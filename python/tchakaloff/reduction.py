@@ -4,6 +4,7 @@ N = C(m + k, k) of its own points with the same moments up to degree k."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, Union
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -69,21 +70,35 @@ class Reduction:
     moment_error : float
         Largest moment residual after the reduction, relative to the total weight, measured
         with the points mapped onto [-1, 1]^m by their bounding box (in the product Chebyshev
-        basis the core works in).
-    degree : int
+        basis the core works in). With ``features``: the largest residual of a feature's
+        weighted sum, relative to the weighted sum of its absolute values.
+    degree : int or None
+        None when test functions (``features``) were matched instead of moments.
     """
 
     indices: NDArray[np.int64]
     weights: NDArray[np.float64]
     moment_error: float
-    degree: int
+    degree: int | None
 
     def __len__(self) -> int:
         return len(self.indices)
 
 
-def reduce(points: ArrayLike, weights: ArrayLike | None = None, *, degree: int) -> Reduction:
-    """Keep at most N = C(m + k, k) input points, re-weighted, with the same moments up to `degree`.
+Features = Union[ArrayLike, Callable[[NDArray[np.float64]], ArrayLike]]
+# A callable's features are evaluated on blocks of about this many entries (32 MB).
+_FEATURE_BLOCK_ENTRIES = 1 << 22
+
+
+def reduce(
+    points: ArrayLike,
+    weights: ArrayLike | None = None,
+    *,
+    degree: int | None = None,
+    features: Features | None = None,
+) -> Reduction:
+    """Keep at most N = C(m + k, k) input points, re-weighted, with the same moments up to
+    `degree`; or at most r + 1 with the same weighted sums of r test functions (`features`).
 
     Recursive Caratheodory reduction in C++: the points are split into groups, the group
     barycentres reduced by one null-space elimination, and the surviving groups split again.
@@ -97,12 +112,19 @@ def reduce(points: ArrayLike, weights: ArrayLike | None = None, *, degree: int) 
         Non-negative with a positive total; all ones by default. Zero-weight points are never
         kept.
     degree : int
-        Largest total degree k of the matched moments.
+        Largest total degree k of the matched moments. Give either `degree` or `features`.
+    features : (n, r) array or callable, optional
+        Test functions to match instead of moments: their values at every point, or a
+        function taking a block of rows of `points` and returning their (rows, r) values. A
+        callable is evaluated block by block and the blocks are reduced one after another
+        (merge and reduce, exact at every step), so memory stays O(n + r^2) and the n x r
+        matrix never exists. Moments of degree k are one choice of features; kernel features
+        give data summaries in any dimension (:func:`tchakaloff.summarize`).
 
     Returns
     -------
     Reduction
-        When at most N points have positive weight, those points with their weights.
+        When at most N (or r + 1) points have positive weight, those points with their weights.
 
     Raises
     ------
@@ -113,6 +135,25 @@ def reduce(points: ArrayLike, weights: ArrayLike | None = None, *, degree: int) 
     """
     x = as_points(points)
     w = as_weights(weights, len(x))
+    if degree is None and features is None:
+        raise ValueError(
+            "degree must be a non-negative integer, the moments to match (or pass features= "
+            "to match test functions instead)"
+        )
+    if degree is not None and features is not None:
+        raise ValueError("give degree= (moments) or features= (test functions), not both")
+    if features is not None:
+        if w is not None and not (np.all(np.isfinite(w)) and np.all(w >= 0) and w.sum() > 0):
+            raise ValueError(
+                "weights must be finite and >= 0 with a positive total; drop the points of "
+                "weight 0 instead of passing negative weights"
+            )
+        if callable(features):
+            return _reduce_streamed(x, w, features)
+        values = _as_features(features, len(x))
+        indices, kept = _reduce_features(values, w)
+        full, absolute = _weighted_sum(values, w), _weighted_sum(np.abs(values), w)
+        return _feature_reduction(indices, kept, values[indices], full, absolute)
     k = as_degree(degree)
     scale = weight_scale(w)
     result = _core.reduce(x, w if scale == 1.0 else w / scale, k)
@@ -122,3 +163,83 @@ def reduce(points: ArrayLike, weights: ArrayLike | None = None, *, degree: int) 
         moment_error=result["moment_error"],
         degree=k,
     )
+
+
+def _as_features(values: ArrayLike, n: int, r: int | None = None) -> NDArray[np.float64]:
+    """Feature values as a finite, contiguous float64 (n, r) array."""
+    array = np.asarray(values)
+    if array.ndim != 2 or array.shape[0] != n or (r is not None and array.shape[1] != r):
+        want = f"({n}, {'r' if r is None else r})"
+        raise ValueError(f"features must have shape {want}, one row per point; got {array.shape}")
+    if array.dtype == bool:
+        array = array.astype(np.float64)
+    if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
+        raise ValueError(f"features must be real numbers, got dtype {array.dtype}")
+    array = np.ascontiguousarray(array, dtype=np.float64)
+    if not np.all(np.isfinite(array)):
+        raise ValueError("features contain NaN or inf; pass finite values")
+    return array
+
+
+def _reduce_features(
+    values: NDArray[np.float64], w: NDArray[np.float64] | None
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """The core's degree-1 reduction of the features as coordinates: their weighted sums and
+    the total are exactly its moments."""
+    if values.shape[1] == 0:
+        raise ValueError("features has no columns; pass at least one test function")
+    scale = weight_scale(w)
+    result = _core.reduce(values, w if scale == 1.0 else w / scale, 1)
+    return result["indices"], result["weights"] * scale
+
+
+def _feature_reduction(
+    indices: NDArray[np.int64],
+    kept: NDArray[np.float64],
+    kept_values: NDArray[np.float64],
+    full: NDArray[np.float64],
+    absolute: NDArray[np.float64],
+) -> Reduction:
+    """The result, with each feature's residual relative to the weighted sum of |feature|."""
+    residual = np.abs(kept @ kept_values - full)
+    relative = np.divide(residual, absolute, out=np.zeros_like(residual), where=absolute > 0)
+    return Reduction(
+        indices=indices, weights=kept, moment_error=float(relative.max(initial=0.0)), degree=None
+    )
+
+
+def _weighted_sum(values: NDArray, w: NDArray | None) -> NDArray:
+    return values.sum(axis=0) if w is None else w @ values
+
+
+def _reduce_streamed(
+    x: NDArray[np.float64],
+    w: NDArray[np.float64] | None,
+    features: Callable[[NDArray[np.float64]], ArrayLike],
+) -> Reduction:
+    """Merge and reduce over blocks of rows: the points kept so far plus the next block are
+    reduced to at most r + 1, which keeps every feature sum of everything seen so far."""
+    n = len(x)
+    block, r = 1024, None  # the first block tells r, and with it the block size
+    rows, kept, values = np.empty(0, dtype=np.int64), np.empty(0), np.empty((0, 0))
+    start = 0
+    while start < n:
+        stop = min(n, start + block)
+        new = _as_features(features(x[start:stop]), stop - start, r)
+        if r is None:
+            r = new.shape[1]
+            full, absolute, values = np.zeros(r), np.zeros(r), np.empty((0, r))
+            block = max(block, _FEATURE_BLOCK_ENTRIES // max(r, 1))
+        new_weights = np.ones(stop - start) if w is None else w[start:stop]
+        full += new_weights @ new
+        absolute += new_weights @ np.abs(new)
+        positive = new_weights > 0
+        rows = np.concatenate([rows, np.arange(start, stop)[positive]])
+        kept = np.concatenate([kept, new_weights[positive]])
+        values = np.vstack([values, new[positive]])
+        if len(rows) > r + 1:
+            keep, kept = _reduce_features(values, kept)
+            rows, values = rows[keep], values[keep]
+        start = stop
+    order = np.argsort(rows)
+    return _feature_reduction(rows[order], kept[order], values[order], full, absolute)
