@@ -90,15 +90,9 @@ class ContributionCompression:
 
 
 def _lapack():
-    """LAPACK's Cholesky solve, factor and inverse from scipy (dposv, dpotrf, dpotri), with a
-    message that says how to get them (scipy is not a dependency of the core package)."""
-    try:
-        from scipy.linalg.lapack import dposv, dpotrf, dpotri
-    except ImportError as error:  # pragma: no cover - scipy comes with the torch extra
-        raise ImportError(
-            "compress_contributions and compress_mlp need scipy: pip install scipy (or "
-            "pip install 'tchakaloff[torch]')"
-        ) from error
+    """LAPACK's Cholesky solve, factor and inverse from scipy (dposv, dpotrf, dpotri)."""
+    from scipy.linalg.lapack import dposv, dpotrf, dpotri
+
     return dposv, dpotrf, dpotri
 
 
