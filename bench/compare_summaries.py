@@ -204,7 +204,7 @@ def run_one(x: np.ndarray, size: int, h: float, score: Scorer) -> dict[str, dict
 
     record("summarize", lambda: ours(tchakaloff.summarize(x, size=size, bandwidth=h, rng=0)))
     record("moments", lambda: ours(tchakaloff.compress(x, size=size, degree="auto")))
-    rows["auto"] = dict(rows["summarize" if prefers_kernel(x.shape[1], size) else "moments"])
+    rows["auto"] = dict(rows["summarize" if prefers_kernel(x.shape[1]) else "moments"])
     if n <= KT_MAX_N:
         record("kt", lambda: (x[kernel_thinning(x, size, h, 0)], np.ones(size)))
     if size == compress_plus_plus_size(n):

@@ -221,9 +221,9 @@ def compress_dataset(
         polynomial losses; best in low dimension). "kernel": the leading features of a
         Gaussian kernel on the standardised rows (:func:`tchakaloff.summarize`; best where
         full moments are too coarse for the budget). "auto" takes "kernel" when the degree
-        is "auto" and the largest degree that fits the budget is below 3
-        (:func:`tchakaloff.kernel.prefers_kernel`; measured in bench/compare_summaries.py),
-        for instance 8 or more columns at about sqrt(n) rows, and "moments" otherwise.
+        is "auto" and the rows have 4 or more columns (x and y together for a regression
+        target, x alone for class labels; :func:`tchakaloff.kernel.prefers_kernel`, measured
+        in bench/compare_summaries.py), and "moments" otherwise.
     sample_weight : (n,) array, optional
         Non-negative weights of the rows (all ones by default). The kept weights have the
         same total.
@@ -334,7 +334,7 @@ def compress_dataset(
     mass = counts.astype(np.float64) if w is None else np.array([w[r].sum() for r in part_rows])
     typical = max(1, target // max(1, int(np.count_nonzero(mass))))
     if representation == "auto":
-        representation = "kernel" if automatic and prefers_kernel(m, typical) else "moments"
+        representation = "kernel" if automatic and prefers_kernel(m) else "moments"
     if representation == "moments":
         if automatic:
             k = auto_degree(m, typical)
