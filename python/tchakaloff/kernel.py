@@ -117,12 +117,17 @@ def _squared_distances(a: NDArray, b: NDArray) -> NDArray:
     return np.maximum(d, 0.0, out=d)
 
 
-def kernel_matrix(a: ArrayLike, b: ArrayLike, *, kernel: str, bandwidth: float) -> NDArray:
-    """The kernel between every row of `a` and every row of `b`, shape (len(a), len(b))."""
-    d = _squared_distances(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
+def _kernel_of_squared(d: NDArray, kernel: str, bandwidth: float) -> NDArray:
+    """The kernel from squared distances (overwrites them)."""
     if kernel == "gaussian":
         return np.exp(d / (-2.0 * bandwidth * bandwidth), out=d)
     return np.exp(np.sqrt(d, out=d) / -bandwidth, out=d)
+
+
+def kernel_matrix(a: ArrayLike, b: ArrayLike, *, kernel: str, bandwidth: float) -> NDArray:
+    """The kernel between every row of `a` and every row of `b`, shape (len(a), len(b))."""
+    d = _squared_distances(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
+    return _kernel_of_squared(d, kernel, bandwidth)
 
 
 def median_bandwidth(
@@ -159,33 +164,42 @@ def kernel_features(
     residual : (n,) float64
         The diagonal of K - F F^T (>= 0), what the features leave out at each row.
     """
+    from scipy.linalg import solve_triangular
+
     x = as_points(X, "X")
     n = len(x)
     w = as_weights(weights, n)
     generator = np.random.default_rng(rng)
     features = np.zeros((n, rank))
     residual = np.ones(n)  # both kernels are 1 on the diagonal
+    squared_norms = (x * x).sum(1)
     filled = 0
     while filled < rank:
         mass = residual if w is None else residual * w
         total = mass.sum()
         if not total > _RESIDUAL_RTOL * (n if w is None else w.sum()):
             break
-        draws = generator.choice(n, min(_BLOCK, rank - filled), p=mass / total)
-        pivots = np.unique(draws)
-        columns = kernel_matrix(x, x[pivots], kernel=kernel, bandwidth=bandwidth)
+        pivots = np.unique(generator.choice(n, min(_BLOCK, rank - filled), p=mass / total))
+        distances = squared_norms[:, None] + squared_norms[pivots] - 2 * (x @ x[pivots].T)
+        columns = _kernel_of_squared(np.maximum(distances, 0.0), kernel, bandwidth)
         columns -= features[:, :filled] @ features[pivots, :filled].T
-        for j, pivot in enumerate(pivots):  # Cholesky on the block's pivots, one at a time
-            if filled == rank:
-                break
-            column = columns[:, j]
-            if not column[pivot] > _RESIDUAL_RTOL:
-                continue  # explained by the pivots before it
-            column = column / np.sqrt(column[pivot])
-            features[:, filled] = column
-            columns[:, j + 1 :] -= np.outer(column, column[pivots[j + 1 :]])
-            residual = np.maximum(residual - column * column, 0.0)
-            filled += 1
+        # Cholesky of the pivots' block, skipping pivots the others already explain; the
+        # features of every row then follow from one triangular solve.
+        block = columns[pivots]
+        factor = np.zeros((len(pivots), len(pivots)))
+        kept: list[int] = []
+        for j in range(len(pivots)):
+            v = block[:, j] - factor[:, : len(kept)] @ factor[j, : len(kept)]
+            if v[j] > _RESIDUAL_RTOL:
+                factor[:, len(kept)] = v / np.sqrt(v[j])
+                kept.append(j)
+        if not kept:
+            break
+        lower = factor[np.asarray(kept)][:, : len(kept)]
+        new = solve_triangular(lower, columns[:, kept].T, lower=True).T
+        features[:, filled : filled + len(kept)] = new
+        residual = np.maximum(residual - (new * new).sum(1), 0.0)
+        filled += len(kept)
     return features[:, :filled], residual
 
 
