@@ -196,7 +196,7 @@ def kernel_features(
         if not kept:
             break
         lower = factor[np.asarray(kept)][:, : len(kept)]
-        new = solve_triangular(lower, columns[:, kept].T, lower=True).T
+        new = solve_triangular(lower, columns[:, kept].T, lower=True, check_finite=False).T
         features[:, filled : filled + len(kept)] = new
         residual = np.maximum(residual - (new * new).sum(1), 0.0)
         filled += len(kept)
