@@ -73,8 +73,10 @@ logger = logging.getLogger(__name__)
 # Children per merge. A merge of `compress` holds SPLIT_EVERY x F x size rows; one of `reduce`
 # SPLIT_EVERY x N. Eight keeps the tree shallow (3 levels for 512 chunks) at a small merge.
 SPLIT_EVERY = 8
-# Rows per chunk when a file or an in-memory array is chunked here: 2^27 bytes of float64.
-CHUNK_BYTES = 1 << 27
+# Rows per chunk when a file or an in-memory array is chunked here: 2^25 bytes of float64
+# (1.4e6 rows at m = 3). A compress task holds about 6x its chunk (cells, order, the core's
+# lists), so two of them stay near 400 MB; the per-task overhead is milliseconds.
+CHUNK_BYTES = 1 << 25
 # Rows the k-d cuts are chosen on, as in the core's k-d cells: max(2^17, 256 x cells).
 SAMPLE_MIN, SAMPLE_PER_CELL = 1 << 17, 256
 
@@ -133,7 +135,7 @@ def from_npy(path: str | os.PathLike, chunks: int | None = None) -> da.Array:
     path : str or path
         A 2-d, C-ordered ``.npy`` file of real numbers.
     chunks : int, optional
-        Rows per chunk; default 2^27 bytes of float64 rows (5.6e6 rows at m = 3).
+        Rows per chunk; default 2^25 bytes of float64 rows (1.4e6 rows at m = 3).
 
     Raises
     ------
@@ -318,8 +320,8 @@ def _reduce_cells(part: _Part, degree: int, n_jobs: int) -> _Part:
         result = _core.reduce_cells(
             part.points,
             part.weights / scale,
-            order.tolist(),
-            offsets.tolist(),
+            order,
+            offsets,
             degree,
             False,
         )
@@ -543,7 +545,7 @@ def reduce(
     split_every : int, default 8
         Children per merge.
     chunks : int, optional
-        Rows per chunk for a path, memmap or numpy array (default: 2^27 bytes of float64).
+        Rows per chunk for a path, memmap or numpy array (default: 2^25 bytes of float64).
     n_jobs : int, default 1
         Core threads per task: the scheduler's workers run the tasks in parallel.
     progress : bool
@@ -696,13 +698,16 @@ def _summary(
     index: int,
     sample_rows: int,
     discrete: bool,
+    spread: bool,
 ) -> _Summary:
     z = _objects(xblock, yblock, discrete, offset)
     w = _checked_weights(wblock, offset)
     total = float(len(z)) if w is None else float(w.sum())
     weight = np.ones(len(z)) if w is None else w
-    mean = weight @ z / total if total > 0 else np.zeros(z.shape[1])
-    scatter = weight @ (z - mean) ** 2 if total > 0 else np.zeros(z.shape[1])
+    mean = scatter = np.zeros(z.shape[1])
+    if spread and total > 0:  # the standard deviations that `standardize` cuts in
+        mean = weight @ z / total
+        scatter = weight @ (z - mean) ** 2
     # one row drawn from each of `sample_rows` equal strata, with a seed fixed by the chunk's
     # place: the cells are a function of the data and the chunking only
     rng = np.random.default_rng([0x7C4A, index])
@@ -931,7 +936,14 @@ def _two_level(
     offsets = _offsets(rows)
     summaries = [
         delayed(_summary, pure=True)(
-            xb, wb, yb, offset, i, min(r, max(1, math.ceil(sample * r / n))), discrete
+            xb,
+            wb,
+            yb,
+            offset,
+            i,
+            min(r, max(1, math.ceil(sample * r / n))),
+            discrete,
+            standardize and metric is None,
         )
         for i, (xb, wb, yb, offset, r) in enumerate(zip(xs, ws, ys, offsets, rows))
     ]
