@@ -31,7 +31,7 @@ Intermediate sizes, and the error the levels add.
   (cells balanced within a few percent, as in memory above 2^17 rows), which rows a cell
   keeps (equally valid choices), and the ``size % N`` rows the in-memory version spends on
   degree-(k + 1) moments are not spent (they need every row of a cell at once).
-- ``partition="greedy"``: ``ceil(F * size / N)`` cells, ``F = min(4, 16^(m/(k+1)))`` the
+- ``partition="greedy"``: ``floor(F * size) // N`` cells, ``F = min(4, 16^(m/(k+1)))`` the
   factor of the in-memory greedy partition's own k-d pass
   (:func:`tchakaloff.compression.greedy_prepass`, m the columns cut along), so every
   intermediate result holds at most ``F * size`` rows; the root then runs the greedy rounds
@@ -819,9 +819,9 @@ def _plan(
 
 
 def _first_cells(size: int, need: int, prepass: float) -> int:
-    """Cells of the first level: size // N for "kd" (the final cells), ceil(F size / N) for
-    "greedy" (its k-d pass)."""
-    return max(1, math.ceil(prepass * size / need) if prepass > 1 else size // need)
+    """Cells of the first level: size // N for "kd" (the final cells), floor(F size) // N for
+    "greedy" (its k-d pass, as the in-memory one cuts it)."""
+    return max(1, int(prepass * size) // need)
 
 
 def _compress_leaf(
