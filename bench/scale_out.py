@@ -26,8 +26,11 @@ This is a benchmark, not a test: it asserts correctness (identical results acros
 schedulers, exact moments) and reports speed and memory. Data files go to /tmp.
 
 Usage (from the repository root):
-  python bench/scale_out.py            # 1e8 rows (a 2.4 GB file), about 15 minutes on 2 cores
+  python bench/scale_out.py            # 1e8 rows (a 2.4 GB file): 10-30 minutes on 2 cores
   python bench/scale_out.py --quick    # 2e6 rows, 3 trials, 1 seed: about 2 minutes
+  python bench/scale_out.py --only overhead,fig2   # run these sections again, into the JSON
+The data files and the extended-precision moments are made once, under
+$TCHAKALOFF_SCALE_OUT_DATA (default /tmp/tchakaloff-scale-out).
 Writes bench/results/scale_out.json (scale_out_quick.json with --quick).
 """
 
@@ -98,11 +101,20 @@ def exact_moments(path: Path, degree: int, block: int = 500_000):
 
 
 def monomials(x: np.ndarray, exps: np.ndarray) -> np.ndarray:
-    powers = [
-        np.asarray(x[:, v], dtype=np.longdouble)[:, None] ** np.arange(exps.max() + 1)
-        for v in range(M)
-    ]
-    return np.prod([powers[v][:, exps[:, v]] for v in range(M)], axis=0)
+    """x^alpha for every row of `exps` (graded, so that alpha - e_v comes earlier), in
+    numpy.longdouble, one product per monomial; (n, N), built column by column in memory
+    order."""
+    z = np.asarray(x, dtype=np.longdouble).T.copy()
+    index = {tuple(alpha): j for j, alpha in enumerate(exps.tolist())}
+    values = np.empty((len(exps), z.shape[1]), dtype=np.longdouble)
+    for j, alpha in enumerate(exps.tolist()):
+        if not any(alpha):
+            values[j] = 1
+            continue
+        v = next(v for v, a in enumerate(alpha) if a)
+        alpha[v] -= 1
+        np.multiply(values[index[tuple(alpha)]], z[v], out=values[j])
+    return values.T
 
 
 def moment_errors(exact, rows: np.ndarray, weights: np.ndarray, degree: int) -> dict:
@@ -258,13 +270,11 @@ def overhead(setting: dict) -> dict:
         small = spawn("reduce", path=str(path), rows=rows, where=where, chunks=5_000)
         large = spawn("reduce", path=str(path), rows=rows, where=where, chunks=500_000)
         tasks = lambda run: run["chunks"] * 8 / 7  # leaves and merges  # noqa: E731
-        per_task = (small["seconds"] - large["seconds"]) / (tasks(small) - tasks(large))
-        per_row = large["seconds"] / rows
         out[where] = {
             "seconds_5e3_row_chunks": small["seconds"],
             "seconds_5e5_row_chunks": large["seconds"],
-            "seconds_per_task": per_task,
-            "rows_hiding_it_to_1_percent": per_task / (0.01 * per_row),
+            "seconds_per_task": (small["seconds"] - large["seconds"])
+            / (tasks(small) - tasks(large)),
         }
     return out
 
@@ -378,6 +388,13 @@ def estimate(results: dict) -> dict:
     side = results["side_by_side"]
     over = results["overhead"]["cluster"]["seconds_per_task"]
     out = {"rows": rows, "workers": workers, "split_every": fan}
+    # the chunk whose work hides a task's overhead to 1%: per row and worker, the side-by-side
+    # run's cost (2 workers); per task, the overhead measured with many small chunks
+    for where in ("threads", "cluster"):
+        task = results["overhead"][where]["seconds_per_task"]
+        for name in ("reduce", "compress"):
+            per_row = 2 / side[name][where]["rows_per_second"]
+            out[f"{where} {name}: rows per chunk for 1% overhead"] = task / (0.01 * per_row)
     for name, chunk, size in (("reduce", 10_000_000, None), ("compress", 10_000_000, 100_000)):
         leaves = math.ceil(rows / chunk)
         depth = math.ceil(math.log(leaves, fan))
@@ -403,6 +420,9 @@ def estimate(results: dict) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument(
+        "--only", help="comma-separated sections to run again, into the existing JSON"
+    )
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -412,16 +432,25 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     setting = QUICK if args.quick else FULL
-    results: dict = {
-        "meta": run_meta("bench/scale_out.py", argv, ("numpy", "dask", "distributed")),
-        "setting": setting,
-    }
-    timings = {}
+    out = (
+        Path(__file__).parent
+        / "results"
+        / ("scale_out_quick.json" if args.quick else "scale_out.json")
+    )
+    only = None if args.only is None else set(args.only.split(","))
+    results: dict = json.loads(out.read_text()) if only and out.exists() else {}
+    results["meta" if not only else "meta_" + "_".join(sorted(only))] = run_meta(
+        "bench/scale_out.py", argv, ("numpy", "dask", "distributed")
+    )
+    results["setting"] = setting
+    timings = results.get("section_seconds", {})
     start = time.perf_counter()
     saved = DATA / f"exact_{setting['rows']}.npy"
-    spawn("exact", path=str(data_file(setting["rows"])), out=str(saved))
-    exact = tuple(np.load(saved))
-    timings["exact_moments"] = time.perf_counter() - start
+    needs_exact = only is None or only & {"reduce_memmap", "cli"}
+    if needs_exact and not saved.exists():  # the data are drawn with a fixed seed: once
+        spawn("exact", path=str(data_file(setting["rows"])), out=str(saved))
+        timings["exact_moments"] = time.perf_counter() - start
+    exact = tuple(np.load(saved)) if needs_exact else None
     for name, section in (
         ("reduce_memmap", lambda: reduce_memmap(setting, exact)),
         ("cli", lambda: cli(setting, exact)),
@@ -430,17 +459,14 @@ def main(argv: list[str] | None = None) -> int:
         ("fig2", lambda: fig2(setting)),
         ("fig3", lambda: fig3(setting)),
     ):
+        if only is not None and name not in only:
+            continue
         start = time.perf_counter()
         results[name] = section()
         timings[name] = time.perf_counter() - start
         print(name, json.dumps(results[name])[:400], flush=True)
     results["estimate"] = estimate(results)
     results["section_seconds"] = timings
-    out = (
-        Path(__file__).parent
-        / "results"
-        / ("scale_out_quick.json" if args.quick else "scale_out.json")
-    )
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {out}")
     return 0

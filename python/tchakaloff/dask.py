@@ -295,19 +295,26 @@ def _concat(parts: Sequence[_Part]) -> _Part:
     )
 
 
+def _select(
+    part: _Part, keep: NDArray, weights: NDArray | None = None, error: float = 0.0
+) -> _Part:
+    """The rows `keep` of `part` (with new weights, and a moment error to carry along)."""
+    return _Part(
+        part.cells[keep],
+        part.rows[keep],
+        part.weights[keep] if weights is None else weights,
+        part.points[keep],
+        None if part.labels is None else part.labels[keep],
+        max(part.moment_error, error),
+    )
+
+
 def _reduce_cells(part: _Part, degree: int, n_jobs: int) -> _Part:
     """Every cell's rows of `part` reduced to at most N with the same moments (the core's
     batched reduction, in parallel over cells)."""
     live = part.weights > 0
     if not live.all():  # a zero weight is never kept
-        part = _Part(
-            part.cells[live],
-            part.rows[live],
-            part.weights[live],
-            part.points[live],
-            None if part.labels is None else part.labels[live],
-            part.moment_error,
-        )
+        part = _select(part, live)
     if len(part.rows) == 0:
         return part
     order = np.argsort(part.cells, kind="stable")
@@ -325,14 +332,8 @@ def _reduce_cells(part: _Part, degree: int, n_jobs: int) -> _Part:
             degree,
             False,
         )
-    kept = result["indices"]
-    return _Part(
-        part.cells[kept],
-        part.rows[kept],
-        result["weights"] * scale,
-        part.points[kept],
-        None if part.labels is None else part.labels[kept],
-        max(part.moment_error, float(result["moment_error"])),
+    return _select(
+        part, result["indices"], result["weights"] * scale, float(result["moment_error"])
     )
 
 
@@ -857,7 +858,8 @@ def _finish(part: _Part, plan: _Plan, partition: str, rng: Any, n_jobs: int) -> 
     """The last step: every class's first-level rows compressed in memory to its size (with
     k-d cells, the first level's cells are the final ones: nothing is left to do)."""
     if partition == "kd":
-        return part, sum(t.cells for t in plan.trees)
+        order = np.argsort(part.rows)  # sorted already (merges keep their children's order)
+        return _select(part, order), sum(t.cells for t in plan.trees)
     kept, cells = [], 0
     for c, (size, tree) in enumerate(zip(plan.sizes, plan.trees)):
         mine = (part.cells >= plan.first_cell[c]) & (part.cells < plan.first_cell[c] + tree.cells)
@@ -879,18 +881,8 @@ def _finish(part: _Part, plan: _Plan, partition: str, rng: Any, n_jobs: int) -> 
         cells += tree.cells
     chosen = np.concatenate([c for c, _, _ in kept])
     order = np.argsort(part.rows[chosen])
-    chosen = chosen[order]
-    return (
-        _Part(
-            part.cells[chosen],
-            part.rows[chosen],
-            np.concatenate([w for _, w, _ in kept])[order],
-            part.points[chosen],
-            None if part.labels is None else part.labels[chosen],
-            max([part.moment_error, *(e for _, _, e in kept)]),
-        ),
-        cells,
-    )
+    weights = np.concatenate([w for _, w, _ in kept])[order]
+    return _select(part, chosen[order], weights, max(e for _, _, e in kept)), cells
 
 
 def _two_level(
