@@ -81,7 +81,8 @@ Index reduce_rows(const RowMatrixXd& features, Eigen::VectorXd& weights,
     if (weights[i] > 0) live.push_back(i);
   // Same recursion as `reduce`, on rows already expanded: 2N groups of rows, their
   // barycentres eliminated densely, the surviving groups split again.
-  while (static_cast<Index>(live.size()) > 2 * n) {
+  const bool finite = features.allFinite();  // else no level could make progress
+  while (finite && static_cast<Index>(live.size()) > 2 * n) {
     const std::vector<Index> offsets = equal_split(static_cast<Index>(live.size()), 2 * n);
     RowMatrixXd centroids = RowMatrixXd::Zero(2 * n, n);
     Eigen::VectorXd mass = Eigen::VectorXd::Zero(2 * n);
@@ -105,6 +106,9 @@ Index reduce_rows(const RowMatrixXd& features, Eigen::VectorXd& weights,
         weights[i] *= kept[g] / mass[g];
         if (kept[g] > 0) next.push_back(i);
       }
+    // 2N groups in R^N always have N null directions; when rounding left none usable, one
+    // more pass would see the same groups again.
+    if (next.size() == live.size()) break;
     live.swap(next);
   }
   RowMatrixXd rows(static_cast<Index>(live.size()), n);
@@ -119,16 +123,25 @@ Index reduce_rows(const RowMatrixXd& features, Eigen::VectorXd& weights,
   return kept;
 }
 
+namespace {
+
+// Largest |entry|, infinite when an entry is NaN (Eigen's maxCoeff may skip NaN).
+double max_abs(const Eigen::VectorXd& v) {
+  return v.allFinite() ? v.cwiseAbs().maxCoeff() : std::numeric_limits<double>::infinity();
+}
+
+}  // namespace
+
 double refit(const RowMatrixXd& features, const Eigen::VectorXd& target,
              Eigen::VectorXd& weights) {
   const Eigen::MatrixXd at = features.transpose();
-  double best = (at * weights - target).cwiseAbs().maxCoeff();
+  double best = max_abs(at * weights - target);
   Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(at);
   Eigen::VectorXd w = weights;
   // Two rounds of iterative refinement on the correction, starting from the current weights.
   for (int round = 0; round < 2; ++round) {
     w += qr.solve(target - at * w);
-    const double residual = (at * w - target).cwiseAbs().maxCoeff();
+    const double residual = max_abs(at * w - target);
     if ((w.array() > 0).all() && residual < best) {
       best = residual;
       weights = w;
@@ -155,19 +168,22 @@ Eigen::VectorXd central_cost(const PointList& list, const std::vector<Index>& of
   if (degree >= 1) mean = target.segment(1, m) / target[0];  // T_1(z) = z: first moments
   const int power = static_cast<int>((degree + 2) / 2);
   Eigen::VectorXd cost(groups);
-#pragma omp parallel for schedule(static) if (list.size * m > kParallelWork)
-  for (Index g = 0; g < groups; ++g) {
-    Eigen::VectorXd z(m);
-    double sum = 0.0, mass = 0.0;
-    for (Index p = offsets[static_cast<size_t>(g)]; p < offsets[static_cast<size_t>(g + 1)]; ++p) {
-      frame.apply(list.points + list.row(p) * m, z.data());
-      double r2 = (z - mean).squaredNorm(), r = 1.0;
-      for (int i = 0; i < power; ++i) r *= r2;
-      sum += list.weight(p) * r;
-      mass += list.weight(p);
-    }
-    cost[g] = mass > 0 ? sum / mass : 0.0;
-  }
+  FirstError error;
+#pragma omp parallel for schedule(static) num_threads(team(list.size * m))
+  for (Index g = 0; g < groups; ++g)
+    error.run([&] {
+      Eigen::VectorXd z(m);
+      double sum = 0.0, mass = 0.0;
+      for (Index p = offsets[static_cast<size_t>(g)]; p < offsets[static_cast<size_t>(g + 1)]; ++p) {
+        frame.apply(list.points + list.row(p) * m, z.data());
+        double r2 = (z - mean).squaredNorm(), r = 1.0;
+        for (int i = 0; i < power; ++i) r *= r2;
+        sum += list.weight(p) * r;
+        mass += list.weight(p);
+      }
+      cost[g] = mass > 0 ? sum / mass : 0.0;
+    });
+  error.rethrow();
   return cost;
 }
 
@@ -206,11 +222,19 @@ Reduction finished(const PointList& list, const Eigen::VectorXd& target, bool re
   }
   const PointList kept{list.points, list.dim, weights.size(), result.indices.data(), nullptr};
   const RowMatrixXd features = features_of(kept, order);
-  const double residual = refit_weights
-      ? refit(features, target, weights)
-      : (features.transpose() * weights - target).cwiseAbs().maxCoeff();
+  const double residual = refit_weights ? refit(features, target, weights)
+                                        : max_abs(features.transpose() * weights - target);
   result.weights.assign(weights.data(), weights.data() + weights.size());
   result.moment_error = residual / target[0];
+  // The contract, checked rather than assumed: at most N points, weights > 0 and finite,
+  // moments (the total among them) kept. Anything else is a breakdown, never a result.
+  if (weights.size() > features.cols())
+    throw ReductionError(
+        "the reduction kept " + std::to_string(weights.size()) + " points, more than the " +
+        std::to_string(features.cols()) + " moments; the points are too ill-conditioned at "
+        "this degree: lower the degree or remove near-duplicate points");
+  if (!(weights.array() > 0).all() || !weights.allFinite())
+    throw ReductionError("the reduction produced a weight that is not positive and finite");
   if (!(result.moment_error < 1e-6))
     throw ReductionError(
         "the reduced moments drifted from the input's by " + std::to_string(result.moment_error) +
@@ -267,6 +291,7 @@ Reduction reduce(const PointList& input, Index degree, const ReduceOptions& opti
 }
 
 Reduction reduce(const PointList& input, const MonomialTable& table, const ReduceOptions& options) {
+  const CallThreads threads(options.threads);
   const Frame frame = Frame::bounding_box(input);
   const Index n = table.size();
   if (input.size <= 4 * n) return reduce_small(input, table, frame, options);
@@ -283,7 +308,7 @@ Reduction reduce(const PointList& input, const MonomialTable& table, const Reduc
   while (live > n || target.size() == 0) {
     const Index groups = choose_groups(list.size, list.dim, n);
     const std::vector<Index> offsets = equal_split(list.size, groups);
-    const RowMatrixXd sums = group_sums(list, offsets, table, options.basis, frame);
+    const RowMatrixXd sums = group_sums(list, offsets, table, options.basis, frame, options.poll);
     if (target.size() == 0) {
       target = Eigen::VectorXd::Zero(n);
       for (Index g = 0; g < groups; ++g) target += sums.row(g).transpose();
@@ -305,6 +330,10 @@ Reduction reduce(const PointList& input, const MonomialTable& table, const Reduc
     std::vector<Index> survivors;
     for (Index g = 0; g < groups; ++g)
       if (kept[g] > 0) survivors.push_back(g);
+    if (static_cast<Index>(survivors.size()) == groups)  // the same groups again: a breakdown
+      throw ReductionError(
+          "a reduction level removed no group (the group barycentres are not finite or too "
+          "ill-conditioned); lower the degree or rescale the points");
 
     // The survivors' points with their rescaled weights, written in parallel: each surviving
     // group fills its own slice, at an offset from a prefix sum of the slice sizes.
@@ -319,7 +348,7 @@ Reduction reduce(const PointList& input, const MonomialTable& table, const Reduc
     }
     std::vector<Index> next_rows(static_cast<size_t>(slice.back()));
     std::vector<double> next_weights(static_cast<size_t>(slice.back()));
-#pragma omp parallel for schedule(static) if (slice.back() > kParallelWork)
+#pragma omp parallel for schedule(static) num_threads(team(slice.back()))
     for (Index s = 0; s < n_survivors; ++s) {
       const Index g = survivors[static_cast<size_t>(s)];
       const double scale = kept[g] / mass[g];

@@ -5,6 +5,7 @@
 
 #include <tchakaloff/compress.hpp>
 #include <tchakaloff/neighbours.hpp>
+#include <tchakaloff/parallel.hpp>
 #include <tchakaloff/parallel_sort.hpp>
 
 #include <algorithm>
@@ -69,20 +70,24 @@ void search_neighbours(const PointList& list, const Frame& frame, Live& live,
   }
   const auto n_objects = static_cast<Index>(objects.size());
   // A search costs about a hundred cycles per listed neighbour.
-#pragma omp parallel if (n_objects * count * 128 > kParallelWork)
+  FirstError error;
+#pragma omp parallel num_threads(team(n_objects * count * 128))
   {
-    std::vector<double> z(static_cast<size_t>(m));
+    std::vector<double> z;  // allocated where a failure is caught; the loop still runs
+    error.run([&] { z.resize(static_cast<size_t>(m)); });
 #pragma omp for schedule(static)
-    for (Index i = 0; i < n_objects; ++i) {
-      const auto p = static_cast<size_t>(objects[static_cast<size_t>(i)]);
-      double* distance2 = live.distance2.data() + p * width;
-      frame.apply(list.points + live.rows[p] * m, z.data());
-      live.tree->nearest(z.data(), count, live.neighbours.data() + p * width, distance2,
-                         live.tree_position.data());
-      live.alive[p] = count;
-      live.reach[p] = distance2[count - 1];
-    }
+    for (Index i = 0; i < n_objects; ++i)
+      if (!z.empty()) error.run([&] {
+        const auto p = static_cast<size_t>(objects[static_cast<size_t>(i)]);
+        double* distance2 = live.distance2.data() + p * width;
+        frame.apply(list.points + live.rows[p] * m, z.data());
+        live.tree->nearest(z.data(), count, live.neighbours.data() + p * width, distance2,
+                           live.tree_position.data());
+        live.alive[p] = count;
+        live.reach[p] = distance2[count - 1];
+      });
   }
+  error.rethrow();
 }
 
 // One round: pick disjoint smallest balls of `group` live objects, at most enough of them to
@@ -142,6 +147,7 @@ void merge_round(const PointList& list, const Frame& frame, Index degree, Live& 
           if (pending(q) && !live.exact(q)) stale.push_back(q);
         }
         search_neighbours(list, frame, live, stale);
+        if (cell_options.poll) cell_options.poll();
         for (const Index q : stale) {
           searched[static_cast<size_t>(q)] = 1;
           waiting.emplace(live.radius(q), q);
@@ -207,7 +213,7 @@ void merge_round(const PointList& list, const Frame& frame, Index degree, Live& 
   result.distance2.resize(result.neighbours.size());
   result.alive.resize(static_cast<size_t>(result.size()));
   result.reach.resize(static_cast<size_t>(result.size()));
-#pragma omp parallel for schedule(static) if (n * width > kParallelWork)
+#pragma omp parallel for schedule(static) num_threads(team(n * width))
   for (Index p = 0; p < n; ++p) {
     if (moved[static_cast<size_t>(p)] < 0) continue;
     const auto q = static_cast<size_t>(moved[static_cast<size_t>(p)]);
@@ -261,6 +267,10 @@ Compression greedy_compress(const PointList& list, const Frame& frame, Index deg
     const Index group = std::min(live.size(), n + removes);
     merge_round(list, frame, degree, live, group, live.size() - size, cell_options,
                 moment_error, next);
+    if (next.size() >= live.size())  // no ball could be taken or reduced: it would loop
+      throw ReductionError(
+          "a greedy round removed no object; the objects are too ill-conditioned at this "
+          "degree: lower the degree, or use partition='kd'");
     std::swap(live, next);
     if (options.progress) options.progress(start - live.size(), start - size);
   }
@@ -275,15 +285,24 @@ Compression greedy_compress(const PointList& list, const Frame& frame, Index deg
   const std::vector<double> kept = frame_coordinates(list, frame, live.rows);
   const NeighbourTree tree(kept.data(), live.size(), list.dim);
   result.labels.resize(static_cast<size_t>(list.size));
-#pragma omp parallel if (list.size * list.dim * 16 > kParallelWork)
-  {
-    std::vector<double> z(static_cast<size_t>(list.dim));
+  constexpr Index kChunk = Index{1} << 16;  // rows between two polls
+  for (Index begin = 0; begin < list.size; begin += kChunk) {
+    const Index end = std::min(list.size, begin + kChunk);
+    FirstError error;
+#pragma omp parallel num_threads(team((end - begin) * list.dim * 16))
+    {
+      std::vector<double> z;
+      error.run([&] { z.resize(static_cast<size_t>(list.dim)); });
 #pragma omp for schedule(static)
-    for (Index p = 0; p < list.size; ++p) {
-      frame.apply(list.points + list.row(p) * list.dim, z.data());
-      double distance2 = 0.0;
-      tree.nearest(z.data(), 1, &result.labels[static_cast<size_t>(p)], &distance2);
+      for (Index p = begin; p < end; ++p)
+        if (!z.empty()) error.run([&] {
+          frame.apply(list.points + list.row(p) * list.dim, z.data());
+          double distance2 = 0.0;
+          tree.nearest(z.data(), 1, &result.labels[static_cast<size_t>(p)], &distance2);
+        });
     }
+    error.rethrow();
+    if (options.poll) options.poll();
   }
   return result;
 }

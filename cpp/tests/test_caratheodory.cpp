@@ -12,10 +12,6 @@
 #include <stdexcept>
 #include <vector>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 using tchakaloff::Basis;
 using tchakaloff::Index;
 using tchakaloff::MonomialTable;
@@ -314,12 +310,11 @@ void test_reduce_degenerate() {
 void test_reduce_thread_independent() {
 #ifdef _OPENMP
   const Points p = random_points(40'000, 3, 23, 0.2);
-  const int saved = omp_get_max_threads();
-  omp_set_num_threads(1);
-  const tchakaloff::Reduction one = tchakaloff::reduce(p.list(), 4);
-  omp_set_num_threads(2);
-  const tchakaloff::Reduction two = tchakaloff::reduce(p.list(), 4);
-  omp_set_num_threads(saved);
+  tchakaloff::ReduceOptions options;
+  options.threads = 1;
+  const tchakaloff::Reduction one = tchakaloff::reduce(p.list(), 4, options);
+  options.threads = 2;
+  const tchakaloff::Reduction two = tchakaloff::reduce(p.list(), 4, options);
   CHECK(one.indices == two.indices);
   CHECK(one.weights == two.weights);  // bit for bit
   CHECK(one.moment_error == two.moment_error);

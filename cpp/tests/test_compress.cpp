@@ -15,10 +15,6 @@
 #include <utility>
 #include <vector>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 using tchakaloff::Compression;
 using tchakaloff::CompressOptions;
 using tchakaloff::Index;
@@ -112,10 +108,9 @@ void compress_keeps_moments(Partition partition) {
       CHECK_NEAR(moment(x, m, c.indices, c.weights, {a, b}), moment(x, m, all, ones, {a, b}),
                  1e-10 * n);
 #ifdef _OPENMP
-  const int threads = omp_get_max_threads();
-  omp_set_num_threads(1);
-  const Compression serial = tchakaloff::compress(list, degree, size, options);
-  omp_set_num_threads(threads);
+  CompressOptions one_thread = options;
+  one_thread.threads = 1;
+  const Compression serial = tchakaloff::compress(list, degree, size, one_thread);
   CHECK(serial.indices == c.indices);
   CHECK(serial.weights == c.weights);
   CHECK(serial.labels == c.labels);
@@ -214,16 +209,14 @@ void parallel_sort_matches_sort() {
   std::vector<std::pair<double, Index>> expected = values;
   std::sort(expected.begin(), expected.end());
 #ifdef _OPENMP
-  const int saved = omp_get_max_threads();
   for (const int threads : {1, 2, 3, 5}) {
-    omp_set_num_threads(threads);
+    const tchakaloff::CallThreads call(threads);
 #endif
     std::vector<std::pair<double, Index>> sorted = values;
     tchakaloff::parallel_sort(sorted);
     CHECK(sorted == expected);
 #ifdef _OPENMP
   }
-  omp_set_num_threads(saved);
 #endif
 }
 

@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._native import core as _core
+from ._threads import core_threads
 from ._validation import as_degree, as_int, as_points, as_weights, weight_scale
 
 ReductionError = _core.ReductionError
@@ -82,7 +83,13 @@ class Reduction:
         return len(self.indices)
 
 
-def reduce(points: ArrayLike, weights: ArrayLike | None = None, *, degree: int) -> Reduction:
+def reduce(
+    points: ArrayLike,
+    weights: ArrayLike | None = None,
+    *,
+    degree: int,
+    n_jobs: int | None = None,
+) -> Reduction:
     """Keep at most N = C(m + k, k) input points, re-weighted, with the same moments up to `degree`.
 
     Recursive Caratheodory reduction in C++: the points are split into groups, the group
@@ -98,6 +105,9 @@ def reduce(points: ArrayLike, weights: ArrayLike | None = None, *, degree: int) 
         kept.
     degree : int
         Largest total degree k of the matched moments.
+    n_jobs : int, optional
+        Threads for this call; by default the cores not busy with other processes (see
+        :func:`tchakaloff.compress`). The result does not depend on it.
 
     Returns
     -------
@@ -115,7 +125,8 @@ def reduce(points: ArrayLike, weights: ArrayLike | None = None, *, degree: int) 
     w = as_weights(weights, len(x))
     k = as_degree(degree)
     scale = weight_scale(w)
-    result = _core.reduce(x, w if scale == 1.0 else w / scale, k)
+    threads = core_threads(n_jobs)
+    result = _core.reduce(x, w if scale == 1.0 else w / scale, k, threads=threads)
     return Reduction(
         indices=result["indices"],
         weights=result["weights"] * scale,

@@ -11,6 +11,7 @@
 // features, evaluated once; a single elimination (at most 2N points) is not re-fitted.
 
 #include <tchakaloff/moments.hpp>
+#include <tchakaloff/parallel.hpp>
 
 namespace tchakaloff {
 
@@ -23,7 +24,8 @@ struct ReduceOptions {
   // |z - mean|^(2 ceil((k+1)/2)) (z in the [-1, 1]^m frame), the next moment the kept set
   // cannot match. Used by compress, where that moment is the leading error term.
   bool prefer_central = false;
-  Poll poll;  // called between levels
+  Poll poll;  // called between batches of groups and between levels
+  int threads = 0;  // this call's threads (0: automatic, see CallThreads)
 };
 
 struct Reduction {

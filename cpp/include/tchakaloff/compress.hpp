@@ -31,6 +31,8 @@ struct CompressOptions {
   // sum_v (metric_v (x_v - y_v))^2 is small; 0 leaves a column out. Empty: 2 / (max - min),
   // each column in units of its bounding box. Moments are matched in every column either way.
   Eigen::VectorXd metric;
+  Poll poll;        // called on the calling thread between batches of work; may throw (Ctrl-C)
+  int threads = 0;  // this call's threads (0: automatic, see CallThreads)
 };
 
 struct Compression {
