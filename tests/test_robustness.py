@@ -167,3 +167,53 @@ def test_torch_parameter_points_are_accepted():
     assert_contract(x.detach().numpy(), None, r.indices, r.weights, 2, 6)
     c = compress(x, size=30, degree=2)
     assert len(c) <= 30
+
+
+@pytest.mark.parametrize(
+    "data, call",
+    [
+        ("(2_000_000, 4)", "t.reduce(x, degree=8)"),
+        ("(2_000_000, 4)", "t.compress(x, size=495, degree=8)"),
+        ("(1_000_000, 3)", "t.compress(x, size=100_000, degree=4, partition='greedy')"),
+    ],
+    ids=["reduce_k8", "one_cell", "greedy"],
+)
+def test_ctrl_c_interrupts_a_long_call(data, call):
+    # SIGINT 0.3 s into a call that runs for seconds: KeyboardInterrupt from inside the kernel
+    # (the core's poll) well before the call's end, and the process carries on. Each of these
+    # ran to its end before (seconds; greedy's k-d prepass did not poll). The bound is twice
+    # the 0.5 s aimed at, for a shared machine.
+    code = f"""
+        import signal, threading, os, time, numpy as np, tchakaloff as t
+        x = np.random.default_rng(0).normal(size={data})
+        sent = []
+        def interrupt():
+            sent.append(time.perf_counter())
+            os.kill(os.getpid(), signal.SIGINT)
+        threading.Timer(0.3, interrupt).start()
+        try:
+            {call}
+            print("finished")
+        except KeyboardInterrupt:
+            print("interrupted", time.perf_counter() - sent[0])
+        print(len(t.reduce(x[:100, :2], degree=2)))
+        """
+    done = run_isolated(code, timeout=120)
+    assert done.returncode == 0, done.stderr
+    word, latency, after = done.stdout.split()
+    assert (word, after) == ("interrupted", "6")
+    assert float(latency) < 1.0
+
+
+@pytest.mark.parametrize("degree", [3, 5])
+def test_repeated_lattice_points_with_wide_weights_keep_their_mass(degree):
+    # Mass and moments were lost at ~1e-7 (degree 3) or a ReductionError raised (degree 5):
+    # the reduction now merges repeated points and reduces the distinct ones when its first
+    # answer is off by more than rounding.
+    rng = np.random.default_rng(0)
+    p = rng.integers(0, 2, (2563, 3)).astype(float)
+    w = np.exp(rng.normal(0, 20, 2563))
+    r = reduce(p, w, degree=degree)
+    assert r.moment_error < 1e-12
+    assert r.weights.sum() == pytest.approx(w.sum(), rel=1e-13)
+    assert_contract(p, w, r.indices, r.weights, degree, 8, rtol=1e-12)

@@ -2,13 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <limits>
 #include <numeric>
 #include <string>
 
 namespace tchakaloff {
 
-Index eliminate(const RowMatrixXd& features, Eigen::VectorXd& weights, const Eigen::VectorXd& cost) {
+Index eliminate(const RowMatrixXd& features, Eigen::VectorXd& weights, const Eigen::VectorXd& cost,
+                const Poll& poll) {
   std::vector<Index> live;
   for (Index i = 0; i < weights.size(); ++i)
     if (weights[i] > 0) live.push_back(i);
@@ -33,6 +35,7 @@ Index eliminate(const RowMatrixXd& features, Eigen::VectorXd& weights, const Eig
 
     const double total = w.sum();
     for (Index j = 0; j < nullity; ++j) {
+      if (poll && j % 64 == 63) poll();
       auto v = null.col(j);
       // The constant function is among the features, so sum(v) = 0 and v has entries of both
       // signs. Either sign keeps the moments; with a cost, take the one along which the cost
@@ -74,7 +77,7 @@ Index eliminate(const RowMatrixXd& features, Eigen::VectorXd& weights, const Eig
 }
 
 Index reduce_rows(const RowMatrixXd& features, Eigen::VectorXd& weights,
-                  const Eigen::VectorXd& cost) {
+                  const Eigen::VectorXd& cost, const Poll& poll) {
   const Index n = features.cols();
   std::vector<Index> live;
   for (Index i = 0; i < weights.size(); ++i)
@@ -98,7 +101,7 @@ Index reduce_rows(const RowMatrixXd& features, Eigen::VectorXd& weights,
       if (cost.size()) group_cost[g] /= mass[g];
     }
     Eigen::VectorXd kept = mass;
-    eliminate(centroids, kept, group_cost);
+    eliminate(centroids, kept, group_cost, poll);
     std::vector<Index> next;
     for (Index g = 0; g < 2 * n; ++g)
       for (Index p = offsets[static_cast<size_t>(g)]; p < offsets[static_cast<size_t>(g + 1)]; ++p) {
@@ -110,6 +113,7 @@ Index reduce_rows(const RowMatrixXd& features, Eigen::VectorXd& weights,
     // more pass would see the same groups again.
     if (next.size() == live.size()) break;
     live.swap(next);
+    if (poll) poll();  // a level is one dense elimination: a fraction of a second at N ~ 500
   }
   RowMatrixXd rows(static_cast<Index>(live.size()), n);
   Eigen::VectorXd w(static_cast<Index>(live.size())), c(cost.size() ? w.size() : 0);
@@ -118,7 +122,7 @@ Index reduce_rows(const RowMatrixXd& features, Eigen::VectorXd& weights,
     w[static_cast<Index>(p)] = weights[live[p]];
     if (cost.size()) c[static_cast<Index>(p)] = cost[live[p]];
   }
-  const Index kept = eliminate(rows, w, c);
+  const Index kept = eliminate(rows, w, c, poll);
   for (size_t p = 0; p < live.size(); ++p) weights[live[p]] = w[static_cast<Index>(p)];
   return kept;
 }
@@ -270,7 +274,8 @@ Reduction reduce_small(const PointList& input, const MonomialTable& table, const
     std::iota(each.begin(), each.end(), Index{0});
     reduce_rows(features, w,
                 options.prefer_central ? central_cost(live, each, frame, target, table.degree())
-                                       : Eigen::VectorXd());
+                                       : Eigen::VectorXd(),
+                options.poll);
   }
   const PointList reduced{input.points, input.dim, g, rows.data(), w.data()};
   return finished(reduced, target, levels == 2, levels,
@@ -282,17 +287,9 @@ Reduction reduce_small(const PointList& input, const MonomialTable& table, const
                   });
 }
 
-}  // namespace
-
-Reduction reduce(const PointList& input, Index degree, const ReduceOptions& options) {
-  check_moment_count(input.dim, degree, kMaxReduceMoments, "reduce");
-  check_input(input, false);  // the bounding box checks the points
-  return reduce(input, MonomialTable(input.dim, degree), options);
-}
-
-Reduction reduce(const PointList& input, const MonomialTable& table, const ReduceOptions& options) {
-  const CallThreads threads(options.threads);
-  const Frame frame = Frame::bounding_box(input);
+// The recursion on a list, in a frame chosen by the caller.
+Reduction reduce_in_frame(const PointList& input, const MonomialTable& table, const Frame& frame,
+                          const ReduceOptions& options) {
   const Index n = table.size();
   if (input.size <= 4 * n) return reduce_small(input, table, frame, options);
 
@@ -323,7 +320,8 @@ Reduction reduce(const PointList& input, const MonomialTable& table, const Reduc
     Eigen::VectorXd kept = mass;
     reduce_rows(centroids, kept,
                 options.prefer_central ? central_cost(list, offsets, frame, target, table.degree())
-                                       : Eigen::VectorXd());
+                                       : Eigen::VectorXd(),
+                options.poll);
 
     // No re-fit here: the elimination keeps the moments to rounding, and the one re-fit at
     // the end (against the input's moments) removes what the levels add up.
@@ -373,6 +371,81 @@ Reduction reduce(const PointList& input, const MonomialTable& table, const Reduc
                   [&](const PointList& kept, const std::vector<Index>&) {
                     return point_features(kept, table, options.basis, frame);
                   });
+}
+
+// Repeated points, merged: each distinct row once (its first occurrence), with the total
+// weight of its copies, summed in row order. Weights spread over many orders of magnitude on
+// a few distinct points (a lattice) otherwise lose mass in the group barycentres, where the
+// distinct points alone are an exact answer, or nearly one. O(n log n), so only a fallback.
+struct Merged {
+  std::vector<Index> rows;
+  std::vector<double> weights;
+};
+
+Merged merge_duplicates(const PointList& list) {
+  std::vector<Index> order;
+  for (Index p = 0; p < list.size; ++p)
+    if (list.weight(p) > 0) order.push_back(p);
+  const Index m = list.dim;
+  auto x = [&](Index p) { return list.points + list.row(p) * m; };
+  std::sort(order.begin(), order.end(), [&](Index a, Index b) {
+    const double *xa = x(a), *xb = x(b);
+    for (Index v = 0; v < m; ++v)
+      if (xa[v] != xb[v]) return xa[v] < xb[v];
+    return list.row(a) < list.row(b);
+  });
+  Merged merged;
+  for (size_t i = 0; i < order.size(); ++i) {
+    const Index p = order[i];
+    if (i > 0 && std::equal(x(p), x(p) + m, x(order[i - 1]))) {
+      merged.weights.back() += list.weight(p);
+    } else {
+      merged.rows.push_back(list.row(p));
+      merged.weights.push_back(list.weight(p));
+    }
+  }
+  return merged;
+}
+
+}  // namespace
+
+Reduction reduce(const PointList& input, Index degree, const ReduceOptions& options) {
+  check_moment_count(input.dim, degree, kMaxReduceMoments, "reduce");
+  check_input(input, false);  // the bounding box checks the points
+  return reduce(input, MonomialTable(input.dim, degree), options);
+}
+
+Reduction reduce(const PointList& input, const MonomialTable& table, const ReduceOptions& options) {
+  const CallThreads threads(options.threads);
+  const Frame frame = Frame::bounding_box(input);
+  // Moments kept to rounding are ~1e-15; far above that (or a breakdown), repeated points are
+  // merged and the reduction runs again on the distinct ones, keeping the better answer.
+  constexpr double kRetryAbove = 1e-11;
+  Reduction first;
+  std::exception_ptr failure;
+  try {
+    first = reduce_in_frame(input, table, frame, options);
+    if (first.moment_error <= kRetryAbove) return first;
+  } catch (const ReductionError&) {
+    failure = std::current_exception();
+  }
+  const Merged merged = merge_duplicates(input);
+  const auto live = static_cast<Index>(merged.rows.size());
+  const bool repeated = input.weights ? live < std::count_if(input.weights, input.weights + input.size,
+                                                               [](double w) { return w > 0; })
+                                      : live < input.size;
+  if (!repeated) {
+    if (failure) std::rethrow_exception(failure);
+    return first;
+  }
+  const PointList distinct{input.points, input.dim, live, merged.rows.data(), merged.weights.data()};
+  try {
+    Reduction second = reduce_in_frame(distinct, table, frame, options);
+    if (failure || second.moment_error < first.moment_error) return second;
+  } catch (const ReductionError&) {
+    if (failure) throw;
+  }
+  return first;
 }
 
 }  // namespace tchakaloff

@@ -159,10 +159,14 @@ def fill_cells(
             continue
         # the reduction adds the constant itself: the block's would be a duplicate column
         stacked = np.ascontiguousarray(np.hstack([block[:, 1:], leading[:, :count]]))
+        own = labels[result["indices"]] == cell
         try:
             reduced = _core.reduce(stacked, None if w is None else w[rows], 1, threads=threads)
-        except _core.ReductionError:  # the cell keeps its degree-k reduction
-            own = labels[result["indices"]] == cell
+        except _core.ReductionError:
+            reduced = None
+        # A cell whose degree-k reduction kept fewer than N (degenerate points) may keep up
+        # to N + count now: more than its share of the budget. It keeps its old reduction.
+        if reduced is None or len(reduced["indices"]) > np.count_nonzero(own) + count:
             indices.append(result["indices"][own])
             kept.append(result["weights"][own])
             continue
