@@ -1,4 +1,5 @@
 #include <tchakaloff/compress.hpp>
+#include <tchakaloff/greedy.hpp>
 #include <tchakaloff/parallel_sort.hpp>
 
 #include <algorithm>

@@ -3,7 +3,7 @@
 // objects carried, inside a ball of the smallest radius available, so its error is a small
 // fraction of a one-shot cell's; done in rounds, the merges of one round are independent.
 
-#include <tchakaloff/compress.hpp>
+#include <tchakaloff/greedy.hpp>
 #include <tchakaloff/neighbours.hpp>
 #include <tchakaloff/parallel.hpp>
 #include <tchakaloff/parallel_sort.hpp>
@@ -90,13 +90,20 @@ void search_neighbours(const PointList& list, const Frame& frame, Live& live,
   error.rethrow();
 }
 
-// One round: pick disjoint smallest balls of `group` live objects, at most enough of them to
-// remove `excess` objects, and reduce each to N (reduce_cells: the balls are its cells).
-// Writes the new live set into `result` (whose buffers it reuses: they only shrink, so
-// nothing is allocated or cleared again), with the neighbour lists that are still exact.
-void merge_round(const PointList& list, const Frame& frame, Index degree, Live& live,
-                 Index group, Index excess, const CompressOptions& cell_options,
-                 double& moment_error, Live& result) {
+// The balls of one round: their members' rows and weights, ball after ball (the cells of
+// `balls`), and which live objects they took.
+struct Balls {
+  std::vector<Index> rows;
+  std::vector<double> weights;
+  Cells cells{{}, {0}};
+  std::vector<char> used;
+};
+
+// Picks disjoint smallest balls of `group` live objects, at most enough of them to remove
+// `excess` objects (whole balls only: the caller shrinks the last round's balls to the
+// excess left).
+Balls take_balls(const PointList& list, const Frame& frame, Index degree, Live& live,
+                 Index group, Index excess, const Poll& poll) {
   const Index n = live.size(), m = list.dim;
   if (live.group != group) {  // a new ball size: every list is searched
     live.group = group;
@@ -121,10 +128,10 @@ void merge_round(const PointList& list, const Frame& frame, Index degree, Live& 
   // Disjoint groups, smallest first (sequential: each choice blocks its members). Their
   // members, ball after ball, make the list that reduce_cells reduces cell by cell.
   const Index removes = group - n_moments(m, degree);
-  std::vector<char> used(static_cast<size_t>(n), 0);
-  std::vector<Index> rows;
-  std::vector<double> weights;
-  Cells balls{{}, {0}};
+  Balls taken;
+  taken.used.assign(static_cast<size_t>(n), 0);
+  std::vector<char>& used = taken.used;
+  Cells& balls = taken.cells;
   std::vector<char> searched(static_cast<size_t>(n), 0);  // its key in `order` is outdated
   // Still to be met in `order`: not taken (its own ball would hold a taken object) and not
   // waiting with a new radius.
@@ -147,7 +154,7 @@ void merge_round(const PointList& list, const Frame& frame, Index degree, Live& 
           if (pending(q) && !live.exact(q)) stale.push_back(q);
         }
         search_neighbours(list, frame, live, stale);
-        if (cell_options.poll) cell_options.poll();
+        if (poll) poll();
         for (const Index q : stale) {
           searched[static_cast<size_t>(q)] = 1;
           waiting.emplace(live.radius(q), q);
@@ -167,17 +174,22 @@ void merge_round(const PointList& list, const Frame& frame, Index degree, Live& 
     for (Index j = 0; j < group; ++j) {
       const auto q = static_cast<size_t>(members[j]);
       used[q] = 1;
-      rows.push_back(live.rows[q]);
-      weights.push_back(live.weights[q]);
+      taken.rows.push_back(live.rows[q]);
+      taken.weights.push_back(live.weights[q]);
       balls.order.push_back(static_cast<Index>(balls.order.size()));
     }
     balls.offsets.push_back(static_cast<Index>(balls.order.size()));
   }
-  const PointList members{list.points, m, static_cast<Index>(rows.size()), rows.data(),
-                          weights.data()};
-  const Compression merged = reduce_cells(members, balls, degree, cell_options);
-  moment_error = std::max(moment_error, merged.moment_error);
+  return taken;
+}
 
+// The live set after a round into `result` (whose buffers it reuses: they only shrink, so
+// nothing is allocated or cleared again): the objects no ball took and what the balls kept,
+// sorted by row, with the neighbour lists mapped to the new positions (still exact while
+// `group` of their objects remain).
+void next_live(Live& live, const std::vector<char>& used, const Compression& merged,
+               Live& result) {
+  const Index n = live.size();
   // The next live set, sorted by row: the unused objects (in row order already) merged with
   // what the balls kept (sorted by reduce_cells).
   result.rows.clear();
@@ -207,7 +219,7 @@ void merge_round(const PointList& list, const Frame& frame, Index degree, Live& 
 
   // Lists keep their live objects, in order; the ball stays exact while `group` remain.
   const Index width = live.width;
-  result.group = group;
+  result.group = live.group;
   result.width = width;
   result.neighbours.resize(static_cast<size_t>(result.size() * width));
   result.distance2.resize(result.neighbours.size());
@@ -230,6 +242,19 @@ void merge_round(const PointList& list, const Frame& frame, Index degree, Live& 
     result.alive[q] = alive;
     result.reach[q] = live.reach[static_cast<size_t>(p)];
   }
+}
+
+// One round: the balls, each reduced to N (reduce_cells: the balls are its cells), and the
+// live set that follows.
+void merge_round(const PointList& list, const Frame& frame, Index degree, Live& live,
+                 Index group, Index excess, const CompressOptions& cell_options,
+                 double& moment_error, Live& result) {
+  const Balls balls = take_balls(list, frame, degree, live, group, excess, cell_options.poll);
+  const PointList members{list.points, list.dim, static_cast<Index>(balls.rows.size()),
+                          balls.rows.data(), balls.weights.data()};
+  const Compression merged = reduce_cells(members, balls.cells, degree, cell_options);
+  moment_error = std::max(moment_error, merged.moment_error);
+  next_live(live, balls.used, merged, result);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // parallel sort the rounds use against std::sort.
 
 #include <tchakaloff/compress.hpp>
+#include <tchakaloff/greedy.hpp>
 #include <tchakaloff/neighbours.hpp>
 #include <tchakaloff/parallel_sort.hpp>
 

@@ -53,8 +53,4 @@ Compression compress(const PointList& list, Index degree, Index size,
 Compression reduce_cells(const PointList& list, const Cells& cells, Index degree,
                          const CompressOptions& options = {});
 
-// The greedy rounds alone (compress dispatches here, with the frame of the cells' metric).
-Compression greedy_compress(const PointList& list, const Frame& frame, Index degree, Index size,
-                            const CompressOptions& options);
-
 }  // namespace tchakaloff
