@@ -418,34 +418,43 @@ Reduction reduce(const PointList& input, Index degree, const ReduceOptions& opti
 Reduction reduce(const PointList& input, const MonomialTable& table, const ReduceOptions& options) {
   const CallThreads threads(options.threads);
   const Frame frame = Frame::bounding_box(input);
-  // Moments kept to rounding are ~1e-15; far above that (or a breakdown), repeated points are
-  // merged and the reduction runs again on the distinct ones, keeping the better answer.
+  // Moments kept to rounding are ~1e-15. Far above that, or on a breakdown, the reduction
+  // does not give up where an exact subset is easy to find: it merges repeated points and
+  // reduces the distinct ones, then reduces on every point's explicit features (no
+  // barycentres of groups whose points lie orders of magnitude apart: tight clusters with
+  // far outliers), and keeps the best answer.
   constexpr double kRetryAbove = 1e-11;
-  Reduction first;
+  constexpr Index kExplicitEntries = Index{1} << 23;  // 64 MB of features at most
+  Reduction best;
+  bool found = false;
   std::exception_ptr failure;
-  try {
-    first = reduce_in_frame(input, table, frame, options);
-    if (first.moment_error <= kRetryAbove) return first;
-  } catch (const ReductionError&) {
-    failure = std::current_exception();
-  }
+  auto good_after = [&](auto&& attempt) {
+    try {
+      Reduction r = attempt();
+      if (!found || r.moment_error < best.moment_error) best = std::move(r);
+      found = true;
+    } catch (const ReductionError&) {
+      if (!failure) failure = std::current_exception();
+    }
+    return found && best.moment_error <= kRetryAbove;
+  };
+  if (good_after([&] { return reduce_in_frame(input, table, frame, options); })) return best;
+
   const Merged merged = merge_duplicates(input);
   const auto live = static_cast<Index>(merged.rows.size());
+  const PointList distinct{input.points, input.dim, live, merged.rows.data(), merged.weights.data()};
   const bool repeated = input.weights ? live < std::count_if(input.weights, input.weights + input.size,
                                                                [](double w) { return w > 0; })
                                       : live < input.size;
-  if (!repeated) {
-    if (failure) std::rethrow_exception(failure);
-    return first;
-  }
-  const PointList distinct{input.points, input.dim, live, merged.rows.data(), merged.weights.data()};
-  try {
-    Reduction second = reduce_in_frame(distinct, table, frame, options);
-    if (failure || second.moment_error < first.moment_error) return second;
-  } catch (const ReductionError&) {
-    if (failure) throw;
-  }
-  return first;
+  if (repeated && good_after([&] { return reduce_in_frame(distinct, table, frame, options); }))
+    return best;
+  const PointList& list = repeated ? distinct : input;
+  const Index n = table.size();
+  if (list.size > 4 * n && list.size <= kExplicitEntries / n &&  // smaller ones ran this way
+      good_after([&] { return reduce_small(list, table, frame, options); }))
+    return best;
+  if (found) return best;
+  std::rethrow_exception(failure);
 }
 
 }  // namespace tchakaloff
