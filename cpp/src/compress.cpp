@@ -159,7 +159,7 @@ Compression compress(const PointList& list, Index degree, Index size,
     result = greedy_compress(list, cut, degree, size, options);
   } else {
     const Index n_cells = std::max<Index>(1, size / n);
-    result = reduce_cells(list, kd_cells(list, cut, n_cells), degree, options);
+    result = reduce_cells(list, kd_cells(list, cut, n_cells, options.poll), degree, options);
   }
   check_result(result, size);
   return result;

@@ -272,7 +272,8 @@ Compression greedy_compress(const PointList& list, const Frame& frame, Index deg
     // that its cells leave a small Taylor remainder next to the last merges).
     const auto first = static_cast<Index>(options.prepass * static_cast<double>(size));
     const Compression cut =
-        reduce_cells(list, kd_cells(list, frame, std::max<Index>(1, first / n)), degree, cell_options);
+        reduce_cells(list, kd_cells(list, frame, std::max<Index>(1, first / n), options.poll),
+                     degree, cell_options);
     live.rows = cut.indices;
     live.weights = cut.weights;
     moment_error = cut.moment_error;

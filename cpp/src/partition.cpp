@@ -139,7 +139,7 @@ std::vector<Index> cut_sample(Index size, Index n_cells) {
 
 }  // namespace
 
-Cells kd_cells(const PointList& list, const Frame& frame, Index n_cells) {
+Cells kd_cells(const PointList& list, const Frame& frame, Index n_cells, const Poll& poll) {
   if (n_cells < 1) throw std::invalid_argument("the number of cells must be at least 1");
   n_cells = std::min(n_cells, std::max<Index>(list.size, 1));
   const Index m = list.dim;
@@ -158,6 +158,7 @@ Cells kd_cells(const PointList& list, const Frame& frame, Index n_cells) {
     error.run([&] { split(rows, frame, cuts, error, 0, n_rows, 0, n_cells); });
     error.rethrow();
   }
+  if (poll) poll();
 
   // Every row goes down the cuts to its cell (for the sampled rows, where the split put them).
   // A descent is a chain of dependent loads, so a block of rows descends level by level
@@ -167,23 +168,28 @@ Cells kd_cells(const PointList& list, const Frame& frame, Index n_cells) {
   Index depth = 0;
   while ((Index{1} << depth) < n_cells) ++depth;
   constexpr Index kBlock = 16;
+  constexpr Index kBlocksPerPoll = Index{1} << 16;  // about a million rows
   const Index n_blocks = (list.size + kBlock - 1) / kBlock;
-#pragma omp parallel for schedule(static) num_threads(team(list.size * depth))
-  for (Index b = 0; b < n_blocks; ++b) {
-    const Index begin = b * kBlock, rows_here = std::min(kBlock, list.size - begin);
-    Index first[kBlock] = {}, count[kBlock];
-    std::fill_n(count, kBlock, n_cells);
-    for (Index level = 0; level < depth; ++level)
-      for (Index j = 0; j < rows_here; ++j) {
-        const Index left = count[j] / 2, p = begin + j;
-        const Cut& cut = cuts[static_cast<size_t>(first[j] + left)];
-        const double v = point(p)[cut.axis];  // not below the cut's key, with bitwise ops
-        const bool right =
-            (count[j] == 1) | (v > cut.key.x) | ((v == cut.key.x) & (p >= cut.key.position));
-        first[j] += right ? left : 0;
-        count[j] = right ? count[j] - left : left;
-      }
-    std::copy_n(first, rows_here, cell_of.data() + begin);
+  for (Index start = 0; start < n_blocks; start += kBlocksPerPoll) {
+    const Index stop = std::min(n_blocks, start + kBlocksPerPoll);
+#pragma omp parallel for schedule(static) num_threads(team((stop - start) * kBlock * depth))
+    for (Index b = start; b < stop; ++b) {
+      const Index begin = b * kBlock, rows_here = std::min(kBlock, list.size - begin);
+      Index first[kBlock] = {}, count[kBlock];
+      std::fill_n(count, kBlock, n_cells);
+      for (Index level = 0; level < depth; ++level)
+        for (Index j = 0; j < rows_here; ++j) {
+          const Index left = count[j] / 2, p = begin + j;
+          const Cut& cut = cuts[static_cast<size_t>(first[j] + left)];
+          const double v = point(p)[cut.axis];  // not below the cut's key, with bitwise ops
+          const bool right =
+              (count[j] == 1) | (v > cut.key.x) | ((v == cut.key.x) & (p >= cut.key.position));
+          first[j] += right ? left : 0;
+          count[j] = right ? count[j] - left : left;
+        }
+      std::copy_n(first, rows_here, cell_of.data() + begin);
+    }
+    if (poll) poll();
   }
 
   // Each cell lists its objects in input order, so that what a cell's reduction keeps depends
