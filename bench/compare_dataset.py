@@ -48,9 +48,8 @@ import tchakaloff
 import torch
 from _environment import run_meta
 from tchakaloff.baselines import kmeans_merge, random_subset
-from tchakaloff.reproduce import fig3
-from tchakaloff.reproduce._common import CORE_JOBS, panel_label
-from tchakaloff.reproduce._training import Optimiser, student, teacher_task, train
+from tchakaloff.reproduce import fig3, panel_label
+from tchakaloff.reproduce.training import Optimiser, student, teacher_task, train
 
 D, D_KEPT, DEGREE = 10_000, 1_000, 5
 METHODS = ("ours", "random", "kmeans", "first rows")
@@ -176,9 +175,7 @@ def compress_vs_epoch(seed: int) -> dict:
     best = np.inf
     for _ in range(3):
         start = time.perf_counter()
-        res = tchakaloff.compress_dataset(
-            task.x, task.y, size=10_000, degree=DEGREE, n_jobs=CORE_JOBS
-        )
+        res = tchakaloff.compress_dataset(task.x, task.y, size=10_000, degree=DEGREE)
         best = min(best, time.perf_counter() - start)
     epochs = {}
     for name, lr, batch in PANELS:

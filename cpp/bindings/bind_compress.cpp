@@ -2,9 +2,6 @@
 
 #include <tchakaloff/compress.hpp>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 namespace tchakaloff::bindings {
 
@@ -18,13 +15,27 @@ py::dict to_dict(Compression&& c) {
                   "moment_error"_a = c.moment_error);
 }
 
-// Progress and Ctrl-C between batches of cells; `callback(done, total)` may be None.
-std::function<void(Index, Index)> progress_poll(const py::object& callback) {
+// Progress between batches of cells (none when `callback(done, total)` is None).
+std::function<void(Index, Index)> progress_report(const py::object& callback) {
+  if (callback.is_none()) return nullptr;
   return [callback](Index done, Index total) {
     py::gil_scoped_acquire gil;
-    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
-    if (!callback.is_none()) callback(done, total);
+    callback(done, total);
   };
+}
+
+CompressOptions options_for(bool prefer_central, Partition partition, Index merge,
+                            double prepass, const py::object& progress, int threads) {
+  if (threads < 0) throw std::invalid_argument("threads must be >= 0 (0: automatic)");
+  CompressOptions options;
+  options.prefer_central = prefer_central;
+  options.partition = partition;
+  options.merge = merge;
+  options.prepass = prepass;
+  options.progress = progress_report(progress);
+  options.poll = interrupt_poll();
+  options.threads = threads;
+  return options;
 }
 
 }  // namespace
@@ -35,14 +46,14 @@ void bind_compress(py::module_& m) {
       [](const PointsRef& points, const std::optional<WeightsArray>& weights, Index degree,
          Index size, bool prefer_central, const std::string& partition, Index merge,
          double prepass, const py::object& progress,
-         const std::optional<Eigen::VectorXd>& metric) {
+         const std::optional<Eigen::VectorXd>& metric, int threads) {
         const PointList list = point_list(points, weights);
         if (partition != "kd" && partition != "greedy")
           throw std::invalid_argument("partition must be 'kd' or 'greedy', got '" + partition + "'");
         if (merge < 1) throw std::invalid_argument("merge must be at least 1");
-        CompressOptions options{Basis::chebyshev, prefer_central,
-                                partition == "greedy" ? Partition::greedy : Partition::kd, merge,
-                                prepass, progress_poll(progress)};
+        CompressOptions options =
+            options_for(prefer_central, partition == "greedy" ? Partition::greedy : Partition::kd,
+                        merge, prepass, progress, threads);
         if (metric) options.metric = *metric;
         // Safe without the GIL: the core reads only the caller's numpy buffers; the progress
         // callback takes the GIL back before touching Python.
@@ -56,13 +67,13 @@ void bind_compress(py::module_& m) {
       py::arg("points").noconvert(), py::arg("weights").none(true), py::arg("degree"),
       py::arg("size"), py::arg("prefer_central") = true, py::arg("partition") = "kd",
       py::arg("merge") = 1, py::arg("prepass") = 0.0, py::arg("progress") = py::none(),
-      py::arg("metric") = py::none());
+      py::arg("metric") = py::none(), py::arg("threads") = 0);
 
   m.def(
       "reduce_cells",
       [](const PointsRef& points, const std::optional<WeightsArray>& weights,
          std::vector<Index> order, std::vector<Index> offsets, Index degree, bool prefer_central,
-         const py::object& progress) {
+         const py::object& progress, int threads) {
         const PointList list = point_list(points, weights);
         if (order.size() != static_cast<size_t>(list.size) || offsets.size() < 2 ||
             offsets.front() != 0 || offsets.back() != list.size ||
@@ -76,8 +87,8 @@ void bind_compress(py::module_& m) {
         }
         check_input(list, true);
         const Cells cells{std::move(order), std::move(offsets)};
-        CompressOptions options{Basis::chebyshev, prefer_central, Partition::kd, 1, 0.0,
-                                progress_poll(progress)};
+        const CompressOptions options =
+            options_for(prefer_central, Partition::kd, 1, 0.0, progress, threads);
         // Safe without the GIL: as above.
         Compression c;
         {
@@ -88,22 +99,10 @@ void bind_compress(py::module_& m) {
       },
       py::arg("points").noconvert(), py::arg("weights").none(true), py::arg("order"),
       py::arg("offsets"), py::arg("degree"), py::arg("prefer_central") = true,
-      py::arg("progress") = py::none());
+      py::arg("progress") = py::none(), py::arg("threads") = 0);
 
-  m.def("max_threads", [] {
-#ifdef _OPENMP
-    return omp_get_max_threads();
-#else
-    return 1;
-#endif
-  });
-  m.def("set_threads", [](int threads) {
-#ifdef _OPENMP
-    omp_set_num_threads(std::max(1, threads));
-#else
-    (void)threads;
-#endif
-  });
+  // What threads=0 would use now (for tests and benchmarks).
+  m.def("idle_cores", &idle_cores);
 }
 
 }  // namespace tchakaloff::bindings

@@ -14,9 +14,10 @@ void bind_reduce(py::module_& m) {
   m.def(
       "reduce",
       [](const PointsRef& points, const std::optional<WeightsArray>& weights, Index degree,
-         Basis basis) {
+         Basis basis, int threads) {
         const PointList list = point_list(points, weights);
-        ReduceOptions options{basis, false, interrupt_poll()};
+        if (threads < 0) throw std::invalid_argument("threads must be >= 0 (0: automatic)");
+        ReduceOptions options{basis, false, interrupt_poll(), threads};
         // Safe without the GIL: the core reads only the numpy buffers held by the caller and
         // touches Python only through the poll, which takes the GIL back first.
         Reduction r;
@@ -29,7 +30,7 @@ void bind_reduce(py::module_& m) {
                         "moment_error"_a = r.moment_error, "levels"_a = r.levels);
       },
       py::arg("points").noconvert(), py::arg("weights").none(true), py::arg("degree"),
-      py::arg("basis") = Basis::chebyshev);
+      py::arg("basis") = Basis::chebyshev, py::arg("threads") = 0);
 }
 
 }  // namespace tchakaloff::bindings

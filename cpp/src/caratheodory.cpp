@@ -2,13 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <limits>
 #include <numeric>
 #include <string>
 
 namespace tchakaloff {
 
-Index eliminate(const RowMatrixXd& features, Eigen::VectorXd& weights, const Eigen::VectorXd& cost) {
+Index eliminate(const RowMatrixXd& features, Eigen::VectorXd& weights, const Eigen::VectorXd& cost,
+                const Poll& poll) {
   std::vector<Index> live;
   for (Index i = 0; i < weights.size(); ++i)
     if (weights[i] > 0) live.push_back(i);
@@ -33,6 +35,7 @@ Index eliminate(const RowMatrixXd& features, Eigen::VectorXd& weights, const Eig
 
     const double total = w.sum();
     for (Index j = 0; j < nullity; ++j) {
+      if (poll && j % 64 == 63) poll();
       auto v = null.col(j);
       // The constant function is among the features, so sum(v) = 0 and v has entries of both
       // signs. Either sign keeps the moments; with a cost, take the one along which the cost
@@ -74,14 +77,15 @@ Index eliminate(const RowMatrixXd& features, Eigen::VectorXd& weights, const Eig
 }
 
 Index reduce_rows(const RowMatrixXd& features, Eigen::VectorXd& weights,
-                  const Eigen::VectorXd& cost) {
+                  const Eigen::VectorXd& cost, const Poll& poll) {
   const Index n = features.cols();
   std::vector<Index> live;
   for (Index i = 0; i < weights.size(); ++i)
     if (weights[i] > 0) live.push_back(i);
   // Same recursion as `reduce`, on rows already expanded: 2N groups of rows, their
   // barycentres eliminated densely, the surviving groups split again.
-  while (static_cast<Index>(live.size()) > 2 * n) {
+  const bool finite = features.allFinite();  // else no level could make progress
+  while (finite && static_cast<Index>(live.size()) > 2 * n) {
     const std::vector<Index> offsets = equal_split(static_cast<Index>(live.size()), 2 * n);
     RowMatrixXd centroids = RowMatrixXd::Zero(2 * n, n);
     Eigen::VectorXd mass = Eigen::VectorXd::Zero(2 * n);
@@ -97,7 +101,7 @@ Index reduce_rows(const RowMatrixXd& features, Eigen::VectorXd& weights,
       if (cost.size()) group_cost[g] /= mass[g];
     }
     Eigen::VectorXd kept = mass;
-    eliminate(centroids, kept, group_cost);
+    eliminate(centroids, kept, group_cost, poll);
     std::vector<Index> next;
     for (Index g = 0; g < 2 * n; ++g)
       for (Index p = offsets[static_cast<size_t>(g)]; p < offsets[static_cast<size_t>(g + 1)]; ++p) {
@@ -105,7 +109,11 @@ Index reduce_rows(const RowMatrixXd& features, Eigen::VectorXd& weights,
         weights[i] *= kept[g] / mass[g];
         if (kept[g] > 0) next.push_back(i);
       }
+    // 2N groups in R^N always have N null directions; when rounding left none usable, one
+    // more pass would see the same groups again.
+    if (next.size() == live.size()) break;
     live.swap(next);
+    if (poll) poll();  // a level is one dense elimination: a fraction of a second at N ~ 500
   }
   RowMatrixXd rows(static_cast<Index>(live.size()), n);
   Eigen::VectorXd w(static_cast<Index>(live.size())), c(cost.size() ? w.size() : 0);
@@ -114,21 +122,30 @@ Index reduce_rows(const RowMatrixXd& features, Eigen::VectorXd& weights,
     w[static_cast<Index>(p)] = weights[live[p]];
     if (cost.size()) c[static_cast<Index>(p)] = cost[live[p]];
   }
-  const Index kept = eliminate(rows, w, c);
+  const Index kept = eliminate(rows, w, c, poll);
   for (size_t p = 0; p < live.size(); ++p) weights[live[p]] = w[static_cast<Index>(p)];
   return kept;
 }
 
+namespace {
+
+// Largest |entry|, infinite when an entry is NaN (Eigen's maxCoeff may skip NaN).
+double max_abs(const Eigen::VectorXd& v) {
+  return v.allFinite() ? v.cwiseAbs().maxCoeff() : std::numeric_limits<double>::infinity();
+}
+
+}  // namespace
+
 double refit(const RowMatrixXd& features, const Eigen::VectorXd& target,
              Eigen::VectorXd& weights) {
   const Eigen::MatrixXd at = features.transpose();
-  double best = (at * weights - target).cwiseAbs().maxCoeff();
+  double best = max_abs(at * weights - target);
   Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(at);
   Eigen::VectorXd w = weights;
   // Two rounds of iterative refinement on the correction, starting from the current weights.
   for (int round = 0; round < 2; ++round) {
     w += qr.solve(target - at * w);
-    const double residual = (at * w - target).cwiseAbs().maxCoeff();
+    const double residual = max_abs(at * w - target);
     if ((w.array() > 0).all() && residual < best) {
       best = residual;
       weights = w;
@@ -155,19 +172,22 @@ Eigen::VectorXd central_cost(const PointList& list, const std::vector<Index>& of
   if (degree >= 1) mean = target.segment(1, m) / target[0];  // T_1(z) = z: first moments
   const int power = static_cast<int>((degree + 2) / 2);
   Eigen::VectorXd cost(groups);
-#pragma omp parallel for schedule(static) if (list.size * m > kParallelWork)
-  for (Index g = 0; g < groups; ++g) {
-    Eigen::VectorXd z(m);
-    double sum = 0.0, mass = 0.0;
-    for (Index p = offsets[static_cast<size_t>(g)]; p < offsets[static_cast<size_t>(g + 1)]; ++p) {
-      frame.apply(list.points + list.row(p) * m, z.data());
-      double r2 = (z - mean).squaredNorm(), r = 1.0;
-      for (int i = 0; i < power; ++i) r *= r2;
-      sum += list.weight(p) * r;
-      mass += list.weight(p);
-    }
-    cost[g] = mass > 0 ? sum / mass : 0.0;
-  }
+  FirstError error;
+#pragma omp parallel for schedule(static) num_threads(team(list.size * m))
+  for (Index g = 0; g < groups; ++g)
+    error.run([&] {
+      Eigen::VectorXd z(m);
+      double sum = 0.0, mass = 0.0;
+      for (Index p = offsets[static_cast<size_t>(g)]; p < offsets[static_cast<size_t>(g + 1)]; ++p) {
+        frame.apply(list.points + list.row(p) * m, z.data());
+        double r2 = (z - mean).squaredNorm(), r = 1.0;
+        for (int i = 0; i < power; ++i) r *= r2;
+        sum += list.weight(p) * r;
+        mass += list.weight(p);
+      }
+      cost[g] = mass > 0 ? sum / mass : 0.0;
+    });
+  error.rethrow();
   return cost;
 }
 
@@ -206,11 +226,19 @@ Reduction finished(const PointList& list, const Eigen::VectorXd& target, bool re
   }
   const PointList kept{list.points, list.dim, weights.size(), result.indices.data(), nullptr};
   const RowMatrixXd features = features_of(kept, order);
-  const double residual = refit_weights
-      ? refit(features, target, weights)
-      : (features.transpose() * weights - target).cwiseAbs().maxCoeff();
+  const double residual = refit_weights ? refit(features, target, weights)
+                                        : max_abs(features.transpose() * weights - target);
   result.weights.assign(weights.data(), weights.data() + weights.size());
   result.moment_error = residual / target[0];
+  // The contract, checked rather than assumed: at most N points, weights > 0 and finite,
+  // moments (the total among them) kept. Anything else is a breakdown, never a result.
+  if (weights.size() > features.cols())
+    throw ReductionError(
+        "the reduction kept " + std::to_string(weights.size()) + " points, more than the " +
+        std::to_string(features.cols()) + " moments; the points are too ill-conditioned at "
+        "this degree: lower the degree or remove near-duplicate points");
+  if (!(weights.array() > 0).all() || !weights.allFinite())
+    throw ReductionError("the reduction produced a weight that is not positive and finite");
   if (!(result.moment_error < 1e-6))
     throw ReductionError(
         "the reduced moments drifted from the input's by " + std::to_string(result.moment_error) +
@@ -246,7 +274,8 @@ Reduction reduce_small(const PointList& input, const MonomialTable& table, const
     std::iota(each.begin(), each.end(), Index{0});
     reduce_rows(features, w,
                 options.prefer_central ? central_cost(live, each, frame, target, table.degree())
-                                       : Eigen::VectorXd());
+                                       : Eigen::VectorXd(),
+                options.poll);
   }
   const PointList reduced{input.points, input.dim, g, rows.data(), w.data()};
   return finished(reduced, target, levels == 2, levels,
@@ -258,16 +287,9 @@ Reduction reduce_small(const PointList& input, const MonomialTable& table, const
                   });
 }
 
-}  // namespace
-
-Reduction reduce(const PointList& input, Index degree, const ReduceOptions& options) {
-  check_moment_count(input.dim, degree, kMaxReduceMoments, "reduce");
-  check_input(input, false);  // the bounding box checks the points
-  return reduce(input, MonomialTable(input.dim, degree), options);
-}
-
-Reduction reduce(const PointList& input, const MonomialTable& table, const ReduceOptions& options) {
-  const Frame frame = Frame::bounding_box(input);
+// The recursion on a list, in a frame chosen by the caller.
+Reduction reduce_in_frame(const PointList& input, const MonomialTable& table, const Frame& frame,
+                          const ReduceOptions& options) {
   const Index n = table.size();
   if (input.size <= 4 * n) return reduce_small(input, table, frame, options);
 
@@ -283,7 +305,7 @@ Reduction reduce(const PointList& input, const MonomialTable& table, const Reduc
   while (live > n || target.size() == 0) {
     const Index groups = choose_groups(list.size, list.dim, n);
     const std::vector<Index> offsets = equal_split(list.size, groups);
-    const RowMatrixXd sums = group_sums(list, offsets, table, options.basis, frame);
+    const RowMatrixXd sums = group_sums(list, offsets, table, options.basis, frame, options.poll);
     if (target.size() == 0) {
       target = Eigen::VectorXd::Zero(n);
       for (Index g = 0; g < groups; ++g) target += sums.row(g).transpose();
@@ -298,13 +320,18 @@ Reduction reduce(const PointList& input, const MonomialTable& table, const Reduc
     Eigen::VectorXd kept = mass;
     reduce_rows(centroids, kept,
                 options.prefer_central ? central_cost(list, offsets, frame, target, table.degree())
-                                       : Eigen::VectorXd());
+                                       : Eigen::VectorXd(),
+                options.poll);
 
     // No re-fit here: the elimination keeps the moments to rounding, and the one re-fit at
     // the end (against the input's moments) removes what the levels add up.
     std::vector<Index> survivors;
     for (Index g = 0; g < groups; ++g)
       if (kept[g] > 0) survivors.push_back(g);
+    if (static_cast<Index>(survivors.size()) == groups)  // the same groups again: a breakdown
+      throw ReductionError(
+          "a reduction level removed no group (the group barycentres are not finite or too "
+          "ill-conditioned); lower the degree or rescale the points");
 
     // The survivors' points with their rescaled weights, written in parallel: each surviving
     // group fills its own slice, at an offset from a prefix sum of the slice sizes.
@@ -319,7 +346,7 @@ Reduction reduce(const PointList& input, const MonomialTable& table, const Reduc
     }
     std::vector<Index> next_rows(static_cast<size_t>(slice.back()));
     std::vector<double> next_weights(static_cast<size_t>(slice.back()));
-#pragma omp parallel for schedule(static) if (slice.back() > kParallelWork)
+#pragma omp parallel for schedule(static) num_threads(team(slice.back()))
     for (Index s = 0; s < n_survivors; ++s) {
       const Index g = survivors[static_cast<size_t>(s)];
       const double scale = kept[g] / mass[g];
@@ -344,6 +371,90 @@ Reduction reduce(const PointList& input, const MonomialTable& table, const Reduc
                   [&](const PointList& kept, const std::vector<Index>&) {
                     return point_features(kept, table, options.basis, frame);
                   });
+}
+
+// Repeated points, merged: each distinct row once (its first occurrence), with the total
+// weight of its copies, summed in row order. Weights spread over many orders of magnitude on
+// a few distinct points (a lattice) otherwise lose mass in the group barycentres, where the
+// distinct points alone are an exact answer, or nearly one. O(n log n), so only a fallback.
+struct Merged {
+  std::vector<Index> rows;
+  std::vector<double> weights;
+};
+
+Merged merge_duplicates(const PointList& list) {
+  std::vector<Index> order;
+  for (Index p = 0; p < list.size; ++p)
+    if (list.weight(p) > 0) order.push_back(p);
+  const Index m = list.dim;
+  auto x = [&](Index p) { return list.points + list.row(p) * m; };
+  std::sort(order.begin(), order.end(), [&](Index a, Index b) {
+    const double *xa = x(a), *xb = x(b);
+    for (Index v = 0; v < m; ++v)
+      if (xa[v] != xb[v]) return xa[v] < xb[v];
+    return list.row(a) < list.row(b);
+  });
+  Merged merged;
+  for (size_t i = 0; i < order.size(); ++i) {
+    const Index p = order[i];
+    if (i > 0 && std::equal(x(p), x(p) + m, x(order[i - 1]))) {
+      merged.weights.back() += list.weight(p);
+    } else {
+      merged.rows.push_back(list.row(p));
+      merged.weights.push_back(list.weight(p));
+    }
+  }
+  return merged;
+}
+
+}  // namespace
+
+Reduction reduce(const PointList& input, Index degree, const ReduceOptions& options) {
+  check_moment_count(input.dim, degree, kMaxReduceMoments, "reduce");
+  check_input(input, false);  // the bounding box checks the points
+  return reduce(input, MonomialTable(input.dim, degree), options);
+}
+
+Reduction reduce(const PointList& input, const MonomialTable& table, const ReduceOptions& options) {
+  const CallThreads threads(options.threads);
+  const Frame frame = Frame::bounding_box(input);
+  // Moments kept to rounding are ~1e-15. Far above that, or on a breakdown, the reduction
+  // does not give up where an exact subset is easy to find: it merges repeated points and
+  // reduces the distinct ones, then reduces on every point's explicit features (no
+  // barycentres of groups whose points lie orders of magnitude apart: tight clusters with
+  // far outliers), and keeps the best answer.
+  constexpr double kRetryAbove = 1e-11;
+  constexpr Index kExplicitEntries = Index{1} << 23;  // 64 MB of features at most
+  Reduction best;
+  bool found = false;
+  std::exception_ptr failure;
+  auto good_after = [&](auto&& attempt) {
+    try {
+      Reduction r = attempt();
+      if (!found || r.moment_error < best.moment_error) best = std::move(r);
+      found = true;
+    } catch (const ReductionError&) {
+      if (!failure) failure = std::current_exception();
+    }
+    return found && best.moment_error <= kRetryAbove;
+  };
+  if (good_after([&] { return reduce_in_frame(input, table, frame, options); })) return best;
+
+  const Merged merged = merge_duplicates(input);
+  const auto live = static_cast<Index>(merged.rows.size());
+  const PointList distinct{input.points, input.dim, live, merged.rows.data(), merged.weights.data()};
+  const bool repeated = input.weights ? live < std::count_if(input.weights, input.weights + input.size,
+                                                               [](double w) { return w > 0; })
+                                      : live < input.size;
+  if (repeated && good_after([&] { return reduce_in_frame(distinct, table, frame, options); }))
+    return best;
+  const PointList& list = repeated ? distinct : input;
+  const Index n = table.size();
+  if (list.size > 4 * n && list.size <= kExplicitEntries / n &&  // smaller ones ran this way
+      good_after([&] { return reduce_small(list, table, frame, options); }))
+    return best;
+  if (found) return best;
+  std::rethrow_exception(failure);
 }
 
 }  // namespace tchakaloff

@@ -1,15 +1,19 @@
 #include <tchakaloff/compress.hpp>
+#include <tchakaloff/greedy.hpp>
 #include <tchakaloff/parallel_sort.hpp>
 
 #include <algorithm>
 #include <exception>
 #include <numeric>
+#include <cmath>
+#include <limits>
 #include <string>
 
 namespace tchakaloff {
 
 Compression reduce_cells(const PointList& list, const Cells& cells, Index degree,
                          const CompressOptions& options) {
+  const CallThreads threads(options.threads);
   check_moment_count(list.dim, degree, kMaxReduceMoments, "compress");
   const MonomialTable table(list.dim, degree);
   const Index n_cells = cells.count();
@@ -25,7 +29,9 @@ Compression reduce_cells(const PointList& list, const Cells& cells, Index degree
     return PointList{list.points, list.dim, cells.offsets[static_cast<size_t>(c + 1)] - begin,
                      rows.data() + begin, weights.data() + begin};
   };
-  const ReduceOptions reduce_options{options.basis, options.prefer_central, {}};
+  // One large cell polls inside its reduction; many cells poll between batches.
+  const ReduceOptions reduce_options{options.basis, options.prefer_central,
+                                     n_cells == 1 ? options.poll : Poll{}, options.threads};
   std::vector<Reduction> reductions(static_cast<size_t>(n_cells));
   auto reduce_cell = [&](Index c) {
     const PointList cell = cell_list(c);
@@ -40,19 +46,13 @@ Compression reduce_cells(const PointList& list, const Cells& cells, Index degree
     const Index batch = std::max<Index>(64, n_cells / 50);
     for (Index start = 0; start < n_cells; start += batch) {
       const Index stop = std::min(n_cells, start + batch);
-      std::exception_ptr error;
+      FirstError error;
       // Work: the dense eliminations, about points x N^2 (points x N undercounted greedy's
       // many small balls, which then ran on one thread).
-#pragma omp parallel for schedule(dynamic, 1) if (list.size * table.size() * table.size() > kParallelWork)
-      for (Index c = start; c < stop; ++c) {
-        try {
-          reduce_cell(c);
-        } catch (...) {
-#pragma omp critical
-          if (!error) error = std::current_exception();
-        }
-      }
-      if (error) std::rethrow_exception(error);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(team(list.size * table.size() * table.size()))
+      for (Index c = start; c < stop; ++c) error.run([&] { reduce_cell(c); });
+      error.rethrow();
+      if (options.poll) options.poll();
       if (options.progress) options.progress(stop, n_cells);
     }
   }
@@ -77,8 +77,50 @@ Compression reduce_cells(const PointList& list, const Cells& cells, Index degree
   return result;
 }
 
+namespace {
+
+// The cells' frame: `metric` times the power of two that brings the widest column's spread
+// (in metric units) near 1. Only ratios of the factors matter, and a power of two scales
+// every distance exactly (the cells and neighbours are the same bit for bit), while factors
+// like 1e160 would overflow the squared distances.
+Frame metric_frame(const Frame& frame, const Eigen::VectorXd& metric) {
+  Frame cut = frame;
+  int widest = std::numeric_limits<int>::min();
+  for (Index v = 0; v < metric.size(); ++v) {
+    const double half = 1.0 / frame.inv_half_width[v];  // the half-range (1: constant)
+    if (metric[v] > 0) {
+      int a = 0, b = 0;
+      std::frexp(metric[v], &a);
+      std::frexp(half, &b);
+      widest = std::max(widest, a + b);
+    }
+  }
+  cut.inv_half_width = metric;
+  if (widest != std::numeric_limits<int>::min())
+    for (Index v = 0; v < metric.size(); ++v)
+      cut.inv_half_width[v] = std::ldexp(metric[v], -widest);
+  return cut;
+}
+
+// Raises unless the result holds the contract: at most `size` distinct input rows, sorted,
+// with positive finite weights.
+void check_result(const Compression& result, Index size) {
+  if (static_cast<Index>(result.indices.size()) > size)
+    throw ReductionError("the compression kept " + std::to_string(result.indices.size()) +
+                         " objects, more than size = " + std::to_string(size) +
+                         "; the objects are too ill-conditioned at this degree: lower the "
+                         "degree or remove near-duplicate objects");
+  for (size_t i = 0; i < result.indices.size(); ++i)
+    if (!(result.weights[i] > 0) || !std::isfinite(result.weights[i]) ||
+        (i > 0 && !(result.indices[i - 1] < result.indices[i])))
+      throw ReductionError("the compression produced a weight that is not positive and finite");
+}
+
+}  // namespace
+
 Compression compress(const PointList& list, Index degree, Index size,
                      const CompressOptions& options) {
+  const CallThreads threads(options.threads);
   if (size < 1) throw std::invalid_argument("size must be at least 1 object");
   check_moment_count(list.dim, degree, kMaxReduceMoments, "compress");
   check_input(list, false);
@@ -110,11 +152,17 @@ Compression compress(const PointList& list, Index degree, Index size,
         (options.metric.array() < 0).any() || !(options.metric.array() > 0).any())
       throw std::invalid_argument(
           "metric must hold one finite, non-negative factor per column, not all zero");
-    cut.inv_half_width = options.metric;
+    cut = metric_frame(frame, options.metric);
   }
-  if (options.partition == Partition::greedy) return greedy_compress(list, cut, degree, size, options);
-  const Index n_cells = std::max<Index>(1, size / n);
-  return reduce_cells(list, kd_cells(list, cut, n_cells), degree, options);
+  Compression result;
+  if (options.partition == Partition::greedy) {
+    result = greedy_compress(list, cut, degree, size, options);
+  } else {
+    const Index n_cells = std::max<Index>(1, size / n);
+    result = reduce_cells(list, kd_cells(list, cut, n_cells, options.poll), degree, options);
+  }
+  check_result(result, size);
+  return result;
 }
 
 }  // namespace tchakaloff

@@ -1,4 +1,5 @@
 #include <tchakaloff/frame.hpp>
+#include <tchakaloff/parallel.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -52,7 +53,7 @@ Frame Frame::bounding_box(const PointList& list) {
   const Index chunks = std::clamp<Index>(list.size / 16384, 1, 256);
   Eigen::MatrixXd lo = Eigen::MatrixXd::Constant(m, chunks, inf), hi = -lo;
   int finite = 1;
-#pragma omp parallel for schedule(static) reduction(&& : finite) if (list.size * m > kParallelWork)
+#pragma omp parallel for schedule(static) reduction(&& : finite) num_threads(team(list.size * m))
   for (Index c = 0; c < chunks; ++c) {
     const Index begin = list.size * c / chunks, end = list.size * (c + 1) / chunks;
     double* l = lo.col(c).data();
@@ -70,16 +71,20 @@ Frame Frame::bounding_box(const PointList& list) {
   if (!finite)
     throw std::invalid_argument("the points hold NaN or inf; remove or repair those rows first");
   const Eigen::VectorXd low = lo.rowwise().minCoeff(), high = hi.rowwise().maxCoeff();
-  Frame frame{(low + high) / 2, Eigen::VectorXd::Ones(m)};
+  // Halves first: (low + high) overflows for coordinates near the double range (1e308), and
+  // halving is exact, so ordinary inputs get the same frame bit for bit.
+  Frame frame{low / 2 + high / 2, Eigen::VectorXd::Ones(m)};
   for (Index v = 0; v < m; ++v) {
-    const double half = (high[v] - low[v]) / 2;
-    if (!std::isfinite(half)) {
+    const double half = high[v] / 2 - low[v] / 2;
+    if (!(half > 0)) continue;
+    frame.inv_half_width[v] = 1.0 / half;
+    if (!std::isfinite(frame.inv_half_width[v])) {
       std::ostringstream msg;
-      msg << "coordinate " << v << " of the points spans more than the double range; "
-          << "rescale the points first";
+      msg << "coordinate " << v << " of the points varies by only " << 2 * half
+          << ", below the smallest normal double (its scale 1 / " << half
+          << " overflows); multiply that column by a large power of two, or drop it";
       throw std::invalid_argument(msg.str());
     }
-    if (half > 0) frame.inv_half_width[v] = 1.0 / half;
   }
   return frame;
 }

@@ -3,8 +3,9 @@
 // objects carried, inside a ball of the smallest radius available, so its error is a small
 // fraction of a one-shot cell's; done in rounds, the merges of one round are independent.
 
-#include <tchakaloff/compress.hpp>
+#include <tchakaloff/greedy.hpp>
 #include <tchakaloff/neighbours.hpp>
+#include <tchakaloff/parallel.hpp>
 #include <tchakaloff/parallel_sort.hpp>
 
 #include <algorithm>
@@ -69,29 +70,40 @@ void search_neighbours(const PointList& list, const Frame& frame, Live& live,
   }
   const auto n_objects = static_cast<Index>(objects.size());
   // A search costs about a hundred cycles per listed neighbour.
-#pragma omp parallel if (n_objects * count * 128 > kParallelWork)
+  FirstError error;
+#pragma omp parallel num_threads(team(n_objects * count * 128))
   {
-    std::vector<double> z(static_cast<size_t>(m));
+    std::vector<double> z;  // allocated where a failure is caught; the loop still runs
+    error.run([&] { z.resize(static_cast<size_t>(m)); });
 #pragma omp for schedule(static)
-    for (Index i = 0; i < n_objects; ++i) {
-      const auto p = static_cast<size_t>(objects[static_cast<size_t>(i)]);
-      double* distance2 = live.distance2.data() + p * width;
-      frame.apply(list.points + live.rows[p] * m, z.data());
-      live.tree->nearest(z.data(), count, live.neighbours.data() + p * width, distance2,
-                         live.tree_position.data());
-      live.alive[p] = count;
-      live.reach[p] = distance2[count - 1];
-    }
+    for (Index i = 0; i < n_objects; ++i)
+      if (!z.empty()) error.run([&] {
+        const auto p = static_cast<size_t>(objects[static_cast<size_t>(i)]);
+        double* distance2 = live.distance2.data() + p * width;
+        frame.apply(list.points + live.rows[p] * m, z.data());
+        live.tree->nearest(z.data(), count, live.neighbours.data() + p * width, distance2,
+                           live.tree_position.data());
+        live.alive[p] = count;
+        live.reach[p] = distance2[count - 1];
+      });
   }
+  error.rethrow();
 }
 
-// One round: pick disjoint smallest balls of `group` live objects, at most enough of them to
-// remove `excess` objects, and reduce each to N (reduce_cells: the balls are its cells).
-// Writes the new live set into `result` (whose buffers it reuses: they only shrink, so
-// nothing is allocated or cleared again), with the neighbour lists that are still exact.
-void merge_round(const PointList& list, const Frame& frame, Index degree, Live& live,
-                 Index group, Index excess, const CompressOptions& cell_options,
-                 double& moment_error, Live& result) {
+// The balls of one round: their members' rows and weights, ball after ball (the cells of
+// `balls`), and which live objects they took.
+struct Balls {
+  std::vector<Index> rows;
+  std::vector<double> weights;
+  Cells cells{{}, {0}};
+  std::vector<char> used;
+};
+
+// Picks disjoint smallest balls of `group` live objects, at most enough of them to remove
+// `excess` objects (whole balls only: the caller shrinks the last round's balls to the
+// excess left).
+Balls take_balls(const PointList& list, const Frame& frame, Index degree, Live& live,
+                 Index group, Index excess, const Poll& poll) {
   const Index n = live.size(), m = list.dim;
   if (live.group != group) {  // a new ball size: every list is searched
     live.group = group;
@@ -116,10 +128,10 @@ void merge_round(const PointList& list, const Frame& frame, Index degree, Live& 
   // Disjoint groups, smallest first (sequential: each choice blocks its members). Their
   // members, ball after ball, make the list that reduce_cells reduces cell by cell.
   const Index removes = group - n_moments(m, degree);
-  std::vector<char> used(static_cast<size_t>(n), 0);
-  std::vector<Index> rows;
-  std::vector<double> weights;
-  Cells balls{{}, {0}};
+  Balls taken;
+  taken.used.assign(static_cast<size_t>(n), 0);
+  std::vector<char>& used = taken.used;
+  Cells& balls = taken.cells;
   std::vector<char> searched(static_cast<size_t>(n), 0);  // its key in `order` is outdated
   // Still to be met in `order`: not taken (its own ball would hold a taken object) and not
   // waiting with a new radius.
@@ -142,6 +154,7 @@ void merge_round(const PointList& list, const Frame& frame, Index degree, Live& 
           if (pending(q) && !live.exact(q)) stale.push_back(q);
         }
         search_neighbours(list, frame, live, stale);
+        if (poll) poll();
         for (const Index q : stale) {
           searched[static_cast<size_t>(q)] = 1;
           waiting.emplace(live.radius(q), q);
@@ -161,17 +174,22 @@ void merge_round(const PointList& list, const Frame& frame, Index degree, Live& 
     for (Index j = 0; j < group; ++j) {
       const auto q = static_cast<size_t>(members[j]);
       used[q] = 1;
-      rows.push_back(live.rows[q]);
-      weights.push_back(live.weights[q]);
+      taken.rows.push_back(live.rows[q]);
+      taken.weights.push_back(live.weights[q]);
       balls.order.push_back(static_cast<Index>(balls.order.size()));
     }
     balls.offsets.push_back(static_cast<Index>(balls.order.size()));
   }
-  const PointList members{list.points, m, static_cast<Index>(rows.size()), rows.data(),
-                          weights.data()};
-  const Compression merged = reduce_cells(members, balls, degree, cell_options);
-  moment_error = std::max(moment_error, merged.moment_error);
+  return taken;
+}
 
+// The live set after a round into `result` (whose buffers it reuses: they only shrink, so
+// nothing is allocated or cleared again): the objects no ball took and what the balls kept,
+// sorted by row, with the neighbour lists mapped to the new positions (still exact while
+// `group` of their objects remain).
+void next_live(Live& live, const std::vector<char>& used, const Compression& merged,
+               Live& result) {
+  const Index n = live.size();
   // The next live set, sorted by row: the unused objects (in row order already) merged with
   // what the balls kept (sorted by reduce_cells).
   result.rows.clear();
@@ -201,13 +219,13 @@ void merge_round(const PointList& list, const Frame& frame, Index degree, Live& 
 
   // Lists keep their live objects, in order; the ball stays exact while `group` remain.
   const Index width = live.width;
-  result.group = group;
+  result.group = live.group;
   result.width = width;
   result.neighbours.resize(static_cast<size_t>(result.size() * width));
   result.distance2.resize(result.neighbours.size());
   result.alive.resize(static_cast<size_t>(result.size()));
   result.reach.resize(static_cast<size_t>(result.size()));
-#pragma omp parallel for schedule(static) if (n * width > kParallelWork)
+#pragma omp parallel for schedule(static) num_threads(team(n * width))
   for (Index p = 0; p < n; ++p) {
     if (moved[static_cast<size_t>(p)] < 0) continue;
     const auto q = static_cast<size_t>(moved[static_cast<size_t>(p)]);
@@ -226,6 +244,19 @@ void merge_round(const PointList& list, const Frame& frame, Index degree, Live& 
   }
 }
 
+// One round: the balls, each reduced to N (reduce_cells: the balls are its cells), and the
+// live set that follows.
+void merge_round(const PointList& list, const Frame& frame, Index degree, Live& live,
+                 Index group, Index excess, const CompressOptions& cell_options,
+                 double& moment_error, Live& result) {
+  const Balls balls = take_balls(list, frame, degree, live, group, excess, cell_options.poll);
+  const PointList members{list.points, list.dim, static_cast<Index>(balls.rows.size()),
+                          balls.rows.data(), balls.weights.data()};
+  const Compression merged = reduce_cells(members, balls.cells, degree, cell_options);
+  moment_error = std::max(moment_error, merged.moment_error);
+  next_live(live, balls.used, merged, result);
+}
+
 }  // namespace
 
 Compression greedy_compress(const PointList& list, const Frame& frame, Index degree, Index size,
@@ -241,7 +272,8 @@ Compression greedy_compress(const PointList& list, const Frame& frame, Index deg
     // that its cells leave a small Taylor remainder next to the last merges).
     const auto first = static_cast<Index>(options.prepass * static_cast<double>(size));
     const Compression cut =
-        reduce_cells(list, kd_cells(list, frame, std::max<Index>(1, first / n)), degree, cell_options);
+        reduce_cells(list, kd_cells(list, frame, std::max<Index>(1, first / n), options.poll),
+                     degree, cell_options);
     live.rows = cut.indices;
     live.weights = cut.weights;
     moment_error = cut.moment_error;
@@ -261,6 +293,10 @@ Compression greedy_compress(const PointList& list, const Frame& frame, Index deg
     const Index group = std::min(live.size(), n + removes);
     merge_round(list, frame, degree, live, group, live.size() - size, cell_options,
                 moment_error, next);
+    if (next.size() >= live.size())  // no ball could be taken or reduced: it would loop
+      throw ReductionError(
+          "a greedy round removed no object; the objects are too ill-conditioned at this "
+          "degree: lower the degree, or use partition='kd'");
     std::swap(live, next);
     if (options.progress) options.progress(start - live.size(), start - size);
   }
@@ -275,15 +311,24 @@ Compression greedy_compress(const PointList& list, const Frame& frame, Index deg
   const std::vector<double> kept = frame_coordinates(list, frame, live.rows);
   const NeighbourTree tree(kept.data(), live.size(), list.dim);
   result.labels.resize(static_cast<size_t>(list.size));
-#pragma omp parallel if (list.size * list.dim * 16 > kParallelWork)
-  {
-    std::vector<double> z(static_cast<size_t>(list.dim));
+  constexpr Index kChunk = Index{1} << 16;  // rows between two polls
+  for (Index begin = 0; begin < list.size; begin += kChunk) {
+    const Index end = std::min(list.size, begin + kChunk);
+    FirstError error;
+#pragma omp parallel num_threads(team((end - begin) * list.dim * 16))
+    {
+      std::vector<double> z;
+      error.run([&] { z.resize(static_cast<size_t>(list.dim)); });
 #pragma omp for schedule(static)
-    for (Index p = 0; p < list.size; ++p) {
-      frame.apply(list.points + list.row(p) * list.dim, z.data());
-      double distance2 = 0.0;
-      tree.nearest(z.data(), 1, &result.labels[static_cast<size_t>(p)], &distance2);
+      for (Index p = begin; p < end; ++p)
+        if (!z.empty()) error.run([&] {
+          frame.apply(list.points + list.row(p) * list.dim, z.data());
+          double distance2 = 0.0;
+          tree.nearest(z.data(), 1, &result.labels[static_cast<size_t>(p)], &distance2);
+        });
     }
+    error.rethrow();
+    if (options.poll) options.poll();
   }
   return result;
 }

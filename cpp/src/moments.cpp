@@ -1,13 +1,12 @@
 #include <tchakaloff/moments.hpp>
+#include <tchakaloff/parallel.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <exception>
+#include <optional>
 #include <sstream>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 namespace tchakaloff {
 
@@ -127,27 +126,25 @@ RowMatrixXd group_sums(const PointList& list, const std::vector<Index>& offsets,
   RowMatrixXd sums(groups, table.size());
   // Batches bound the time between two polls for Ctrl-C; at most 16 parallel regions.
   const Index batch = std::max<Index>(64, (groups + 15) / 16);
-  const bool parallel = list.size * table.size() > kParallelWork;
+  const int threads = team(list.size * table.size());
   Index largest = 0;
   for (Index g = 0; g < groups; ++g)
     largest = std::max(largest, offsets[static_cast<size_t>(g + 1)] - offsets[static_cast<size_t>(g)]);
   for (Index start = 0; start < groups; start += batch) {
     const Index stop = std::min(groups, start + batch);
-    std::exception_ptr error;
-#pragma omp parallel if (parallel)
+    FirstError error;
+#pragma omp parallel num_threads(threads)
     {
-      try {
-        Scratch scratch(list.dim, table.degree(), table.size(), largest);
+      // Every thread meets the loop's barrier, even one whose scratch failed to allocate.
+      std::optional<Scratch> scratch;
+      error.run([&] { scratch.emplace(list.dim, table.degree(), table.size(), largest); });
 #pragma omp for schedule(static)
-        for (Index g = start; g < stop; ++g)
+      for (Index g = start; g < stop; ++g)
+        if (scratch)
           accumulate(list, offsets[static_cast<size_t>(g)], offsets[static_cast<size_t>(g + 1)],
-                     table, basis, frame, scratch, sums.row(g).data());
-      } catch (...) {
-#pragma omp critical
-        if (!error) error = std::current_exception();
-      }
+                     table, basis, frame, *scratch, sums.row(g).data());
     }
-    if (error) std::rethrow_exception(error);
+    error.rethrow();
     if (poll) poll();
   }
   return sums;
@@ -178,6 +175,7 @@ void check_input(const PointList& list, bool points_too) {
 }
 
 Eigen::VectorXd raw_moments(const PointList& list, Index degree, const Poll& poll) {
+  const CallThreads threads(0);
   check_input(list, false);  // points are checked below, only if the sums are not finite
   const MonomialTable table(list.dim, degree);
   // A fixed number of chunks, independent of the thread count, summed in order: the result

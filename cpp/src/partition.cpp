@@ -1,3 +1,4 @@
+#include <tchakaloff/parallel.hpp>
 #include <tchakaloff/partition.hpp>
 
 #include <algorithm>
@@ -85,8 +86,8 @@ struct Cut {
 };
 
 // Cuts [begin, end) into n_cells parts; the cut between cells c - 1 and c goes to cuts[c].
-void split(Rows& rows, const Frame& frame, std::vector<Cut>& cuts, Index begin, Index end,
-           Index first_cell, Index n_cells) {
+void split(Rows& rows, const Frame& frame, std::vector<Cut>& cuts, FirstError& error,
+           Index begin, Index end, Index first_cell, Index n_cells) {
   if (n_cells <= 1 || end - begin <= 1) return;
   const Index m = rows.m;
   Eigen::VectorXd lo = Eigen::VectorXd::Constant(m, std::numeric_limits<double>::infinity());
@@ -98,18 +99,21 @@ void split(Rows& rows, const Frame& frame, std::vector<Cut>& cuts, Index begin, 
       hi[v] = std::max(hi[v], x[v]);
     }
   }
+  // Halves first: hi - lo overflows for coordinates near the double range.
   Index axis = 0;
-  ((hi - lo).cwiseProduct(frame.inv_half_width)).maxCoeff(&axis);
+  ((hi / 2 - lo / 2).cwiseProduct(frame.inv_half_width)).maxCoeff(&axis);
 
   const Index left_cells = n_cells / 2;
   const Index middle = begin + (end - begin) * left_cells / n_cells;
   select(rows, axis, begin, middle, end - 1);
   cuts[static_cast<size_t>(first_cell + left_cells)] = {axis, rows.key(middle, axis)};
-  // Halves are independent: run the large ones as tasks.
+  // Halves are independent: run the large ones as tasks (an exception stays in its task).
 #pragma omp task default(shared) if (end - begin > 16384)
-  split(rows, frame, cuts, begin, middle, first_cell, left_cells);
+  error.run([&] { split(rows, frame, cuts, error, begin, middle, first_cell, left_cells); });
 #pragma omp task default(shared) if (end - begin > 16384)
-  split(rows, frame, cuts, middle, end, first_cell + left_cells, n_cells - left_cells);
+  error.run([&] {
+    split(rows, frame, cuts, error, middle, end, first_cell + left_cells, n_cells - left_cells);
+  });
 #pragma omp taskwait
 }
 
@@ -135,7 +139,7 @@ std::vector<Index> cut_sample(Index size, Index n_cells) {
 
 }  // namespace
 
-Cells kd_cells(const PointList& list, const Frame& frame, Index n_cells) {
+Cells kd_cells(const PointList& list, const Frame& frame, Index n_cells, const Poll& poll) {
   if (n_cells < 1) throw std::invalid_argument("the number of cells must be at least 1");
   n_cells = std::min(n_cells, std::max<Index>(list.size, 1));
   const Index m = list.dim;
@@ -145,13 +149,16 @@ Cells kd_cells(const PointList& list, const Frame& frame, Index n_cells) {
     Rows rows{{}, cut_sample(list.size, n_cells), m};
     const auto n_rows = static_cast<Index>(rows.order.size());
     rows.coords.resize(static_cast<size_t>(n_rows * m));
-#pragma omp parallel for schedule(static) if (n_rows * m > kParallelWork)
+#pragma omp parallel for schedule(static) num_threads(team(n_rows * m))
     for (Index r = 0; r < n_rows; ++r)
       std::copy_n(point(rows.order[static_cast<size_t>(r)]), m, rows.coords.data() + r * m);
-#pragma omp parallel if (n_rows * 8 > kParallelWork)
+    FirstError error;
+#pragma omp parallel num_threads(team(n_rows * 8))
 #pragma omp single
-    split(rows, frame, cuts, 0, n_rows, 0, n_cells);
+    error.run([&] { split(rows, frame, cuts, error, 0, n_rows, 0, n_cells); });
+    error.rethrow();
   }
+  if (poll) poll();
 
   // Every row goes down the cuts to its cell (for the sampled rows, where the split put them).
   // A descent is a chain of dependent loads, so a block of rows descends level by level
@@ -161,23 +168,28 @@ Cells kd_cells(const PointList& list, const Frame& frame, Index n_cells) {
   Index depth = 0;
   while ((Index{1} << depth) < n_cells) ++depth;
   constexpr Index kBlock = 16;
+  constexpr Index kBlocksPerPoll = Index{1} << 16;  // about a million rows
   const Index n_blocks = (list.size + kBlock - 1) / kBlock;
-#pragma omp parallel for schedule(static) if (list.size * depth > kParallelWork)
-  for (Index b = 0; b < n_blocks; ++b) {
-    const Index begin = b * kBlock, rows_here = std::min(kBlock, list.size - begin);
-    Index first[kBlock] = {}, count[kBlock];
-    std::fill_n(count, kBlock, n_cells);
-    for (Index level = 0; level < depth; ++level)
-      for (Index j = 0; j < rows_here; ++j) {
-        const Index left = count[j] / 2, p = begin + j;
-        const Cut& cut = cuts[static_cast<size_t>(first[j] + left)];
-        const double v = point(p)[cut.axis];  // not below the cut's key, with bitwise ops
-        const bool right =
-            (count[j] == 1) | (v > cut.key.x) | ((v == cut.key.x) & (p >= cut.key.position));
-        first[j] += right ? left : 0;
-        count[j] = right ? count[j] - left : left;
-      }
-    std::copy_n(first, rows_here, cell_of.data() + begin);
+  for (Index start = 0; start < n_blocks; start += kBlocksPerPoll) {
+    const Index stop = std::min(n_blocks, start + kBlocksPerPoll);
+#pragma omp parallel for schedule(static) num_threads(team((stop - start) * kBlock * depth))
+    for (Index b = start; b < stop; ++b) {
+      const Index begin = b * kBlock, rows_here = std::min(kBlock, list.size - begin);
+      Index first[kBlock] = {}, count[kBlock];
+      std::fill_n(count, kBlock, n_cells);
+      for (Index level = 0; level < depth; ++level)
+        for (Index j = 0; j < rows_here; ++j) {
+          const Index left = count[j] / 2, p = begin + j;
+          const Cut& cut = cuts[static_cast<size_t>(first[j] + left)];
+          const double v = point(p)[cut.axis];  // not below the cut's key, with bitwise ops
+          const bool right =
+              (count[j] == 1) | (v > cut.key.x) | ((v == cut.key.x) & (p >= cut.key.position));
+          first[j] += right ? left : 0;
+          count[j] = right ? count[j] - left : left;
+        }
+      std::copy_n(first, rows_here, cell_of.data() + begin);
+    }
+    if (poll) poll();
   }
 
   // Each cell lists its objects in input order, so that what a cell's reduction keeps depends
@@ -188,7 +200,7 @@ Cells kd_cells(const PointList& list, const Frame& frame, Index n_cells) {
   auto chunk_rows = [&](Index c) {
     return std::pair{list.size * c / chunks, list.size * (c + 1) / chunks};
   };
-#pragma omp parallel for schedule(static) if (chunks > 1)
+#pragma omp parallel for schedule(static) num_threads(chunks > 1 ? team(list.size) : 1)
   for (Index c = 0; c < chunks; ++c) {
     const auto [begin, end] = chunk_rows(c);
     for (Index p = begin; p < end; ++p)
@@ -204,7 +216,7 @@ Cells kd_cells(const PointList& list, const Frame& frame, Index n_cells) {
   }
   cells.offsets.back() = next;
   cells.order.resize(static_cast<size_t>(list.size));
-#pragma omp parallel for schedule(static) if (chunks > 1)
+#pragma omp parallel for schedule(static) num_threads(chunks > 1 ? team(list.size) : 1)
   for (Index c = 0; c < chunks; ++c) {
     const auto [begin, end] = chunk_rows(c);
     Index* chunk_slot = slot.data() + c * n_cells;

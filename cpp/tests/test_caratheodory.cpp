@@ -12,10 +12,6 @@
 #include <stdexcept>
 #include <vector>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 using tchakaloff::Basis;
 using tchakaloff::Index;
 using tchakaloff::MonomialTable;
@@ -314,12 +310,11 @@ void test_reduce_degenerate() {
 void test_reduce_thread_independent() {
 #ifdef _OPENMP
   const Points p = random_points(40'000, 3, 23, 0.2);
-  const int saved = omp_get_max_threads();
-  omp_set_num_threads(1);
-  const tchakaloff::Reduction one = tchakaloff::reduce(p.list(), 4);
-  omp_set_num_threads(2);
-  const tchakaloff::Reduction two = tchakaloff::reduce(p.list(), 4);
-  omp_set_num_threads(saved);
+  tchakaloff::ReduceOptions options;
+  options.threads = 1;
+  const tchakaloff::Reduction one = tchakaloff::reduce(p.list(), 4, options);
+  options.threads = 2;
+  const tchakaloff::Reduction two = tchakaloff::reduce(p.list(), 4, options);
   CHECK(one.indices == two.indices);
   CHECK(one.weights == two.weights);  // bit for bit
   CHECK(one.moment_error == two.moment_error);
@@ -358,10 +353,63 @@ void test_reduce_errors() {
                     "stop requested");
 }
 
+// Ctrl-C reaches a long reduction within a fraction of a second: the poll runs between the
+// batches of every group_sums pass and between the levels of the dense recursion, not only
+// once per level (a k = 8 reduction used to run to its end).
+void test_reduce_polls_often() {
+  const Points p = random_points(200'000, 3, 26, 0.0);
+  int polls = 0;
+  tchakaloff::ReduceOptions options;
+  options.poll = [&] { ++polls; };
+  const tchakaloff::Reduction r = tchakaloff::reduce(p.list(), 8, options);
+  CHECK(static_cast<Index>(r.indices.size()) <= 165);
+  CHECK(polls >= 16 + r.levels);  // the first pass alone runs in 16 batches
+}
+
+// Extreme finite inputs: coordinates near the double range reduce exactly (their frame's
+// centre overflowed to inf, and the levels looped forever on NaN features).
+void test_reduce_near_double_range() {
+  std::mt19937_64 rng(27);
+  std::uniform_real_distribution<double> uniform(1e308, 1.3e308);
+  for (const Index n : {4, 5, 40, 5000}) {
+    std::vector<double> x(static_cast<size_t>(n));
+    for (double& v : x) v = uniform(rng);
+    const tchakaloff::Reduction r = tchakaloff::reduce(PointList{x.data(), 1, n, nullptr, nullptr}, 1);
+    CHECK(r.indices.size() <= 2);
+    CHECK(r.moment_error < 1e-12);
+    double total = 0.0;
+    for (const double w : r.weights) total += w;
+    CHECK_NEAR(total, static_cast<double>(n), 1e-9 * static_cast<double>(n));
+  }
+}
+
+// Repeated lattice points with weights spread over 1e+-28: the group barycentres lost mass
+// (~1e-7 at degree 3, a ReductionError at degree 5); the distinct points are exact.
+void test_reduce_repeated_points_wide_weights() {
+  std::mt19937_64 rng(28);
+  std::normal_distribution<double> spread(0.0, 20.0);
+  const Index n = 2563, m = 3;
+  std::vector<double> x(static_cast<size_t>(n * m)), w(static_cast<size_t>(n));
+  for (double& v : x) v = static_cast<double>(rng() % 2);
+  double total = 0.0;
+  for (double& v : w) total += v = std::exp(spread(rng));
+  for (const Index degree : {3, 5}) {
+    const tchakaloff::Reduction r = tchakaloff::reduce(PointList{x.data(), m, n, nullptr, w.data()}, degree);
+    double kept = 0.0;
+    for (const double v : r.weights) kept += v;
+    CHECK(static_cast<Index>(r.indices.size()) <= tchakaloff::n_moments(m, degree));
+    CHECK_NEAR(kept, total, 1e-13 * total);
+    CHECK(r.moment_error < 1e-13);
+  }
+}
+
 }  // namespace
 
 int main() {
   check::run("eliminate: generic features", test_eliminate_generic);
+  check::run("reduce polls often", test_reduce_polls_often);
+  check::run("reduce near the double range", test_reduce_near_double_range);
+  check::run("reduce repeated points, wide weights", test_reduce_repeated_points_wide_weights);
   check::run("eliminate: rank-deficient features", test_eliminate_rank_deficient);
   check::run("eliminate: zero weights, small inputs", test_eliminate_zero_and_small_inputs);
   check::run("reduce_rows", test_reduce_rows);

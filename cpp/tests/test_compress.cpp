@@ -4,6 +4,7 @@
 // parallel sort the rounds use against std::sort.
 
 #include <tchakaloff/compress.hpp>
+#include <tchakaloff/greedy.hpp>
 #include <tchakaloff/neighbours.hpp>
 #include <tchakaloff/parallel_sort.hpp>
 
@@ -12,12 +13,10 @@
 #include <algorithm>
 #include <numeric>
 #include <random>
+#include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 using tchakaloff::Compression;
 using tchakaloff::CompressOptions;
@@ -112,10 +111,9 @@ void compress_keeps_moments(Partition partition) {
       CHECK_NEAR(moment(x, m, c.indices, c.weights, {a, b}), moment(x, m, all, ones, {a, b}),
                  1e-10 * n);
 #ifdef _OPENMP
-  const int threads = omp_get_max_threads();
-  omp_set_num_threads(1);
-  const Compression serial = tchakaloff::compress(list, degree, size, options);
-  omp_set_num_threads(threads);
+  CompressOptions one_thread = options;
+  one_thread.threads = 1;
+  const Compression serial = tchakaloff::compress(list, degree, size, one_thread);
   CHECK(serial.indices == c.indices);
   CHECK(serial.weights == c.weights);
   CHECK(serial.labels == c.labels);
@@ -214,22 +212,79 @@ void parallel_sort_matches_sort() {
   std::vector<std::pair<double, Index>> expected = values;
   std::sort(expected.begin(), expected.end());
 #ifdef _OPENMP
-  const int saved = omp_get_max_threads();
   for (const int threads : {1, 2, 3, 5}) {
-    omp_set_num_threads(threads);
+    const tchakaloff::CallThreads call(threads);
 #endif
     std::vector<std::pair<double, Index>> sorted = values;
     tchakaloff::parallel_sort(sorted);
     CHECK(sorted == expected);
 #ifdef _OPENMP
   }
-  omp_set_num_threads(saved);
 #endif
+}
+
+// Ctrl-C: one large cell polls inside its reduction, and greedy's k-d prepass polls between
+// its batches of cells, before the first round reports progress (neither polled before).
+void compress_polls() {
+  const Index n = 200'000, m = 3;
+  const std::vector<double> x = uniform_points(n, m, 11);
+  const PointList list{x.data(), m, n, nullptr, nullptr};
+  int polls = 0;
+  CompressOptions options;
+  options.poll = [&] { ++polls; };
+  const Compression one_cell = tchakaloff::compress(list, 4, 35, options);
+  CHECK(one_cell.cells == 1 && one_cell.indices.size() <= 35);
+  CHECK(polls >= 16);
+  int before_progress = -1;
+  polls = 0;
+  options.partition = Partition::greedy;
+  options.prepass = 4.0;
+  options.merge = 4;
+  options.progress = [&](Index, Index) {
+    if (before_progress < 0) before_progress = polls;
+  };
+  const Compression greedy = tchakaloff::compress(list, 2, 10'000, options);
+  CHECK(static_cast<Index>(greedy.indices.size()) == 10'000);
+  CHECK(before_progress >= 10);
+}
+
+// An exception thrown on a worker thread comes out of the region as itself, after it.
+void first_error_leaves_the_region() {
+  const tchakaloff::CallThreads call(2);
+  tchakaloff::FirstError error;
+  std::vector<int> done(1000, 0);
+#pragma omp parallel for schedule(static) num_threads(tchakaloff::team(Index{1} << 30))
+  for (int i = 0; i < 1000; ++i)
+    error.run([&] {
+      if (i % 97 == 13) throw std::invalid_argument("row " + std::to_string(i));
+      done[static_cast<size_t>(i)] = 1;
+    });
+  CHECK_THROWS_WITH(error.rethrow(), std::invalid_argument, "row ");
+  CHECK(std::count(done.begin(), done.end(), 1) == 1000 - 11);
+}
+
+// Factors far apart in the cells' metric: the squared distances overflowed and a neighbour
+// search threw inside a parallel region, which ended the process.
+void extreme_metric() {
+  const Index n = 500, m = 3;
+  const std::vector<double> x = uniform_points(n, m, 12);
+  const PointList list{x.data(), m, n, nullptr, nullptr};
+  for (const Partition partition : {Partition::kd, Partition::greedy}) {
+    CompressOptions options;
+    options.partition = partition;
+    options.metric = Eigen::Vector3d(1e160, 1.0, 1.0);
+    const Compression c = tchakaloff::compress(list, 2, 60, options);
+    CHECK(static_cast<Index>(c.indices.size()) <= 60);
+    CHECK(c.moment_error < 1e-9);
+  }
 }
 
 int main() {
   check::run("nearest_matches_brute_force", nearest_matches_brute_force);
   check::run("parallel_sort_matches_sort", parallel_sort_matches_sort);
+  check::run("compress_polls", compress_polls);
+  check::run("first_error_leaves_the_region", first_error_leaves_the_region);
+  check::run("extreme_metric", extreme_metric);
   check::run("kd_keeps_moments", [] { compress_keeps_moments(Partition::kd); });
   check::run("greedy_keeps_moments", [] { compress_keeps_moments(Partition::greedy); });
   check::run("greedy_matches_plain_rounds", greedy_matches_plain_rounds);

@@ -29,6 +29,7 @@ def reduce(
     weights: NDArray[np.float64] | None,
     degree: int,
     basis: Basis = ...,
+    threads: int = 0,
 ) -> dict[str, Any]: ...  # indices, weights, moment_error, levels
 def compress(
     points: NDArray[np.float64],
@@ -41,6 +42,7 @@ def compress(
     prepass: float = 0.0,
     progress: Callable[[int, int], None] | None = None,
     metric: NDArray[np.float64] | None = None,
+    threads: int = 0,
 ) -> dict[str, Any]: ...  # indices, weights, labels, cells, moment_error
 def reduce_cells(
     points: NDArray[np.float64],
@@ -50,6 +52,6 @@ def reduce_cells(
     degree: int,
     prefer_central: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    threads: int = 0,
 ) -> dict[str, Any]: ...
-def max_threads() -> int: ...
-def set_threads(threads: int) -> None: ...
+def idle_cores() -> int: ...

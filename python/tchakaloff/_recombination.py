@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._native import core as _core
+from ._validation import within_double_range
 from .reduction import exponents
 
 # Components of the test functions below this fraction of the largest singular value are
@@ -126,10 +127,13 @@ def _moment_error(blocks: list[tuple[NDArray, NDArray]], moved: NDArray, weights
     return error
 
 
-def fill_cells(x: NDArray, w: NDArray | None, degree: int, spare: int, result: dict) -> dict:
+def fill_cells(
+    x: NDArray, w: NDArray | None, degree: int, spare: int, result: dict, threads: int = 0
+) -> dict:
     """The k-d result `result` (cells of at most N objects) with `spare` more objects: the
     cells whose Taylor remainder is largest (weight x diameter^(k + 1)) re-reduced to also
-    match their leading degree-(k + 1) moments."""
+    match their leading degree-(k + 1) moments. `threads`: the core's (0: automatic)."""
+    x = within_double_range(x)
     n_objects, m = x.shape
     weights = np.ones(n_objects) if w is None else w
     labels = np.asarray(result["labels"])
@@ -155,10 +159,14 @@ def fill_cells(x: NDArray, w: NDArray | None, degree: int, spare: int, result: d
             continue
         # the reduction adds the constant itself: the block's would be a duplicate column
         stacked = np.ascontiguousarray(np.hstack([block[:, 1:], leading[:, :count]]))
+        own = labels[result["indices"]] == cell
         try:
-            reduced = _core.reduce(stacked, None if w is None else w[rows], 1)
-        except _core.ReductionError:  # the cell keeps its degree-k reduction
-            own = labels[result["indices"]] == cell
+            reduced = _core.reduce(stacked, None if w is None else w[rows], 1, threads=threads)
+        except _core.ReductionError:
+            reduced = None
+        # A cell whose degree-k reduction kept fewer than N (degenerate points) may keep up
+        # to N + count now: more than its share of the budget. It keeps its old reduction.
+        if reduced is None or len(reduced["indices"]) > np.count_nonzero(own) + count:
             indices.append(result["indices"][own])
             kept.append(result["weights"][own])
             continue
@@ -184,10 +192,12 @@ def recombine(
     size: int,
     functions: NDArray,
     cut: NDArray | None,
+    threads: int = 0,
 ) -> dict[str, object]:
     """At most `size` objects matching the cells' moments, the functions and the leading next
     moments, as the core's compress reports them: indices, weights, labels (the cells) and
     moment_error (the largest relative residual of a cell's moments, in its [-1, 1] frame)."""
+    x = within_double_range(x)
     n_objects, m = x.shape
     weights = np.ones(n_objects) if w is None else w
     low, high = _powers(m, degree)
@@ -203,7 +213,9 @@ def recombine(
     labels = (
         np.zeros(n_objects, dtype=np.int64)
         if cells == 1
-        else _core.compress(x, w, degree, cells * n, False, "kd", 1, 0.0, None, cut)["labels"]
+        else _core.compress(
+            x, w, degree, cells * n, False, "kd", 1, 0.0, None, cut, threads=threads
+        )["labels"]
     )
     scale = _shared_scale(x)
     order, starts = _groups(labels)
@@ -225,7 +237,7 @@ def recombine(
         # the reduction adds the constant itself, the sum of the cells' indicator columns:
         # the first of these would be a dependent column
         features_all = np.hstack([components, stacked[:, 1:]])
-        result = _core.reduce(np.ascontiguousarray(features_all), w, 1)
+        result = _core.reduce(np.ascontiguousarray(features_all), w, 1, threads=threads)
         kept = len(result["indices"])
         if kept <= size and (best is None or kept > len(best["indices"])):
             best = result

@@ -1,35 +1,28 @@
-"""Threads: the core's OpenMP thread count for the length of one call (`n_jobs`), and numpy's
-BLAS on one thread around small dense linear algebra."""
+"""Threads: the core's thread count for one call (`n_jobs`), and numpy's BLAS on one thread
+around small dense linear algebra."""
 
 from __future__ import annotations
 
 import contextlib
 import functools
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from threadpoolctl import ThreadpoolController
 
-from ._native import core as _core
 from ._validation import as_int
 
 
-@contextmanager
-def core_threads(n_jobs: int | None) -> Iterator[None]:
-    """Run the block with `n_jobs` core threads (None: OpenMP's default), then restore."""
+def core_threads(n_jobs: int | None) -> int:
+    """The core's thread count for one call: `n_jobs` checked, None -> 0 (automatic: the
+    cores not busy with other processes at the call, see the core's ``idle_cores``). The
+    count goes with the call; no runtime setting changes, so torch's or numpy's thread
+    settings do not change ours."""
     if n_jobs is None:
-        yield
-        return
+        return 0
     threads = as_int(n_jobs, "n_jobs", limit=2**31)
     if threads < 1:
-        raise ValueError(f"n_jobs must be at least 1, got {threads}")
-    previous = _core.max_threads()
-    _core.set_threads(threads)
-    try:
-        yield
-    finally:
-        _core.set_threads(previous)
+        raise ValueError(f"n_jobs must be at least 1 (or None: automatic), got {threads}")
+    return threads
 
 
 @functools.lru_cache(maxsize=2)

@@ -9,10 +9,19 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 
+def _as_array(values: object) -> np.ndarray:
+    """np.asarray, also for a torch tensor that requires grad (an ``nn.Parameter``), which
+    numpy cannot read directly: its values, detached and on the CPU."""
+    detach = getattr(values, "detach", None)
+    if callable(detach) and hasattr(values, "requires_grad"):
+        values = detach().cpu()
+    return np.asarray(values)
+
+
 def as_points(points: ArrayLike, name: str = "points") -> NDArray[np.float64]:
     """Return `points` as a C-contiguous float64 array of shape (n, m), n >= 1, m >= 1."""
     try:
-        array = np.asarray(points)
+        array = _as_array(points)
     except ValueError as error:  # ragged nested lists
         raise ValueError(f"{name} must be a rectangular (n, m) array: {error}") from error
     if array.dtype == bool:
@@ -35,8 +44,10 @@ def as_points(points: ArrayLike, name: str = "points") -> NDArray[np.float64]:
 
 
 def _real_vector(values: ArrayLike, length: int, name: str, each: str) -> NDArray[np.float64]:
-    """`values` as a contiguous float64 (length,) array of real numbers."""
-    array = np.asarray(values)
+    """`values` as a contiguous float64 (length,) array of real numbers (bools as 0 and 1)."""
+    array = _as_array(values)
+    if array.dtype == bool:
+        array = array.astype(np.float64)
     if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
         raise ValueError(f"{name} must be real numbers, got dtype {array.dtype}")
     if array.shape != (length,):
@@ -60,6 +71,17 @@ def as_metric(metric: ArrayLike | None, m: int) -> NDArray[np.float64] | None:
             f"column out of the cells); got {array}"
         )
     return array
+
+
+def as_rng(rng: object) -> np.random.Generator:
+    """numpy's Generator for `rng` (a Generator, a seed, or None), or a ValueError that says
+    what is accepted (numpy's own is a TypeError about SeedSequence)."""
+    try:
+        return np.random.default_rng(rng)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"rng must be a numpy Generator, a non-negative integer seed or None, got {rng!r}"
+        ) from error
 
 
 def weight_scale(weights: NDArray[np.float64] | None) -> float:
@@ -114,3 +136,20 @@ def as_size(size: object, n: int, unit: str = "object") -> int:
     if not 0 < size <= 1:
         raise ValueError(f"a fractional size must lie in (0, 1], got {size}")
     return max(1, int(np.floor(size * n)))
+
+
+def power_of_two_scale(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Per column of `x`, the power of two at or just below its largest |value| (2^-1 for a
+    zero column; 2^1024 would overflow): dividing by it is exact and brings the column into
+    [-2, 2], where sums and squares cannot overflow."""
+    return np.ldexp(1.0, np.frexp(np.abs(x).max(axis=0))[1] - 1)
+
+
+def within_double_range(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """`x` as it is, or, when values beyond 1e150 would overflow the squares and sums of
+    numpy helpers, with each column divided by its power_of_two_scale. Moments matched in
+    scaled columns are matched in the original ones (a scaling per column is affine), and
+    the rows kept are the same."""
+    if np.abs(x).max(initial=0.0) < 1e150:
+        return x
+    return x / power_of_two_scale(x)

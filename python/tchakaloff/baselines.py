@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_points, as_weights
+from ._validation import as_points, as_rng, as_weights
 
 
 def random_subset(
@@ -18,7 +18,7 @@ def random_subset(
     """
     if not 1 <= size <= n:
         raise ValueError(f"size must lie in [1, {n}], got {size}")
-    generator = np.random.default_rng(rng)
+    generator = as_rng(rng)
     indices = np.sort(generator.choice(n, size=size, replace=False)).astype(np.int64)
     weight = (n if total is None else float(total)) / size
     return indices, np.full(size, weight)
@@ -51,7 +51,7 @@ def kmeans_merge(
         raise ValueError(f"size must lie in [1, {len(x)}], got {size}")
     centre, spread = x.mean(axis=0), x.std(axis=0)
     spread[spread == 0] = 1.0
-    seed = int(np.random.default_rng(rng).integers(2**31 - 1))
+    seed = int(as_rng(rng).integers(2**31 - 1))
     model = KMeans(n_clusters=size, n_init=1, random_state=seed)
     model.fit((x - centre) / spread, sample_weight=w)
     mass = np.bincount(model.labels_, weights=w, minlength=size)

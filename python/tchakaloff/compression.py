@@ -12,7 +12,15 @@ from ._native import core as _core
 from ._progress import progress_callback
 from ._recombination import as_functions, fill_cells, recombine
 from ._threads import blas_on_one_thread, core_threads
-from ._validation import as_degree, as_metric, as_points, as_size, as_weights, weight_scale
+from ._validation import (
+    as_degree,
+    as_metric,
+    as_points,
+    as_rng,
+    as_size,
+    as_weights,
+    weight_scale,
+)
 from .reduction import n_moments
 
 
@@ -151,9 +159,10 @@ def compress(
         among the many valid subsets. None keeps the input order. The result is a function
         of the data and `rng` only.
     n_jobs : int, optional
-        Threads. Default: OpenMP's current setting, all cores unless OMP_NUM_THREADS or a
-        library sharing the OpenMP runtime lowered it (``torch.set_num_threads(1)`` does).
-        The result does not depend on it.
+        Threads for this call. Default: the cores not busy with other processes when the
+        call starts (at most OMP_NUM_THREADS when set), so that a busy machine is not
+        oversubscribed; other libraries' thread settings (``torch.set_num_threads``) do not
+        change it. The result does not depend on it.
     progress : bool
         Show a progress bar (needs tqdm).
 
@@ -183,7 +192,7 @@ def compress(
             f"size {target} is below N = {n}, the number of moments of degree <= {k} in "
             f"{x.shape[1]} dimensions; raise size or lower the degree"
         )
-    order = None if rng is None else np.random.default_rng(rng).permutation(len(x))
+    order = None if rng is None else as_rng(rng).permutation(len(x))
     if order is not None:
         x = x[order]
         w = None if w is None else w[order]
@@ -191,13 +200,10 @@ def compress(
     scale = weight_scale(w)
     scaled = w if scale == 1.0 else w / scale
     merge = max(1, n // 8)
-    with (
-        core_threads(n_jobs),
-        blas_on_one_thread(),
-        progress_callback(progress, "compress") as report,
-    ):
+    threads = core_threads(n_jobs)
+    with blas_on_one_thread(), progress_callback(progress, "compress") as report:
         if f is not None and len(x) > target:
-            result = recombine(x, scaled, k, target, f, cut)
+            result = recombine(x, scaled, k, target, f, cut, threads)
         else:
             result = _core.compress(
                 x,
@@ -210,12 +216,13 @@ def compress(
                 greedy_prepass(x.shape[1] if cut is None else int(np.count_nonzero(cut)), k),
                 report,
                 cut,
+                threads,
             )
             spare = target - len(result["indices"])
             live = len(x) if w is None else int(np.count_nonzero(w > 0))
             if partition == "kd" and spare > 0 and len(result["indices"]) < live:
                 # the budget the cells leave: their leading degree-(k + 1) moments
-                result = fill_cells(x, scaled, k, spare, result)
+                result = fill_cells(x, scaled, k, spare, result, threads)
     indices, labels = result["indices"], result["labels"]
     weights_kept = result["weights"] * scale
     if order is not None:  # back to the caller's rows, sorted

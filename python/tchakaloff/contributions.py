@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._validation import as_rng
 from .reduction import reduce
 
 # Gram matrices are re-fitted with the first of these relative ridges that makes them
@@ -404,7 +405,7 @@ def compress_gram(
             np.arange(width, dtype=np.int64), every, relative_error(every, gram @ every)
         )
 
-    generator = np.random.default_rng(rng)
+    generator = as_rng(rng)
     cells = _cells(gram, shift, min(_CELLS, size), generator)
     # every cell's share of the budget, by its number of units, adding up to size exactly
     exact = size * np.array([len(cell) for cell in cells]) / width

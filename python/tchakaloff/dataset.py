@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_degree, as_points, as_size, as_weights
+from ._validation import as_degree, as_points, as_size, as_weights, power_of_two_scale
 from .compression import auto_degree, compress
 from .kernel import prefers_kernel, summarize
 from .reduction import n_moments
@@ -140,8 +140,12 @@ def _spread(z: NDArray[np.float64], w: NDArray[np.float64] | None) -> NDArray[np
             sums += (ones[: len(rows)] if w is None else w[start : start + block]) @ rows
         return sums
 
-    centre = column_sums(lambda rows: rows) / total
-    spread = np.sqrt(column_sums(lambda rows: (rows - centre) ** 2) / total)
+    with np.errstate(over="ignore", invalid="ignore"):
+        centre = column_sums(lambda rows: rows) / total
+        spread = np.sqrt(column_sums(lambda rows: (rows - centre) ** 2) / total)
+    if not np.all(np.isfinite(spread)):  # sums or squares beyond the double range (|z| > 1e154)
+        unit = power_of_two_scale(z)
+        return _spread(z / unit, w) * unit
     spread[~(spread > 0)] = 1.0
     return spread
 

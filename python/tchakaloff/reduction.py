@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._native import core as _core
+from ._threads import core_threads
 from ._validation import as_degree, as_int, as_points, as_weights, weight_scale
 
 ReductionError = _core.ReductionError
@@ -96,6 +97,7 @@ def reduce(
     *,
     degree: int | None = None,
     features: Features | None = None,
+    n_jobs: int | None = None,
 ) -> Reduction:
     """Keep at most N = C(m + k, k) input points, re-weighted, with the same moments up to
     `degree`; or at most r + 1 with the same weighted sums of r test functions (`features`).
@@ -120,6 +122,9 @@ def reduce(
         (merge and reduce, exact at every step), so memory stays O(n + r^2) and the n x r
         matrix never exists. Moments of degree k are one choice of features; kernel features
         give data summaries in any dimension (:func:`tchakaloff.summarize`).
+    n_jobs : int, optional
+        Threads for this call; by default the cores not busy with other processes (see
+        :func:`tchakaloff.compress`). The result does not depend on it.
 
     Returns
     -------
@@ -148,15 +153,17 @@ def reduce(
                 "weights must be finite and >= 0 with a positive total; drop the points of "
                 "weight 0 instead of passing negative weights"
             )
+        threads = core_threads(n_jobs)
         if callable(features):
-            return _reduce_streamed(x, w, features)
+            return _reduce_streamed(x, w, features, threads)
         values = _as_features(features, len(x))
-        indices, kept = _reduce_features(values, w)
+        indices, kept = _reduce_features(values, w, threads)
         full, absolute = _weighted_sum(values, w), _weighted_sum(np.abs(values), w)
         return _feature_reduction(indices, kept, values[indices], full, absolute)
     k = as_degree(degree)
     scale = weight_scale(w)
-    result = _core.reduce(x, w if scale == 1.0 else w / scale, k)
+    threads = core_threads(n_jobs)
+    result = _core.reduce(x, w if scale == 1.0 else w / scale, k, threads=threads)
     return Reduction(
         indices=result["indices"],
         weights=result["weights"] * scale,
@@ -182,14 +189,14 @@ def _as_features(values: ArrayLike, n: int, r: int | None = None) -> NDArray[np.
 
 
 def _reduce_features(
-    values: NDArray[np.float64], w: NDArray[np.float64] | None
+    values: NDArray[np.float64], w: NDArray[np.float64] | None, threads: int
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """The core's degree-1 reduction of the features as coordinates: their weighted sums and
     the total are exactly its moments."""
     if values.shape[1] == 0:
         raise ValueError("features has no columns; pass at least one test function")
     scale = weight_scale(w)
-    result = _core.reduce(values, w if scale == 1.0 else w / scale, 1)
+    result = _core.reduce(values, w if scale == 1.0 else w / scale, 1, threads=threads)
     return result["indices"], result["weights"] * scale
 
 
@@ -216,6 +223,7 @@ def _reduce_streamed(
     x: NDArray[np.float64],
     w: NDArray[np.float64] | None,
     features: Callable[[NDArray[np.float64]], ArrayLike],
+    threads: int,
 ) -> Reduction:
     """Merge and reduce over blocks of rows: the points kept so far plus the next block are
     reduced to at most r + 1, which keeps every feature sum of everything seen so far."""
@@ -238,7 +246,7 @@ def _reduce_streamed(
         kept = np.concatenate([kept, new_weights[positive]])
         values = np.vstack([values, new[positive]])
         if len(rows) > r + 1:
-            keep, kept = _reduce_features(values, kept)
+            keep, kept = _reduce_features(values, kept, threads)
             rows, values = rows[keep], values[keep]
         start = stop
     order = np.argsort(rows)

@@ -11,6 +11,7 @@
 // features, evaluated once; a single elimination (at most 2N points) is not re-fitted.
 
 #include <tchakaloff/moments.hpp>
+#include <tchakaloff/parallel.hpp>
 
 namespace tchakaloff {
 
@@ -23,7 +24,8 @@ struct ReduceOptions {
   // |z - mean|^(2 ceil((k+1)/2)) (z in the [-1, 1]^m frame), the next moment the kept set
   // cannot match. Used by compress, where that moment is the leading error term.
   bool prefer_central = false;
-  Poll poll;  // called between levels
+  Poll poll;  // called between batches of groups and between levels
+  int threads = 0;  // this call's threads (0: automatic, see CallThreads)
 };
 
 struct Reduction {
@@ -43,13 +45,14 @@ Reduction reduce(const PointList& list, const MonomialTable& table, const Reduce
 // rounding. Returns the number of positive entries. With a `cost` per row (or empty), every
 // elimination step moves the weights in the direction where cost . weights does not grow:
 // among the many valid subsets this steers toward a cheap one.
+// `poll` is called every 64 removals (the loop is O(G N^2): seconds at N ~ 1000).
 Index eliminate(const RowMatrixXd& features, Eigen::VectorXd& weights,
-                const Eigen::VectorXd& cost = {});
+                const Eigen::VectorXd& cost = {}, const Poll& poll = {});
 
 // The same contract for many rows (G >> N): the recursion of `reduce` on explicit features,
-// O(G N + N^3 log(G / N)).
+// O(G N + N^3 log(G / N)). `poll` is called between its levels.
 Index reduce_rows(const RowMatrixXd& features, Eigen::VectorXd& weights,
-                  const Eigen::VectorXd& cost = {});
+                  const Eigen::VectorXd& cost = {}, const Poll& poll = {});
 
 // Least-squares re-fit of `weights` (one per row of `features`) to `target` moments. Keeps
 // the old weights unless the new ones are all positive and fit better. Returns the residual

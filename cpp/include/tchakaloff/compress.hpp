@@ -31,6 +31,8 @@ struct CompressOptions {
   // sum_v (metric_v (x_v - y_v))^2 is small; 0 leaves a column out. Empty: 2 / (max - min),
   // each column in units of its bounding box. Moments are matched in every column either way.
   Eigen::VectorXd metric;
+  Poll poll;        // called on the calling thread between batches of work; may throw (Ctrl-C)
+  int threads = 0;  // this call's threads (0: automatic, see CallThreads)
 };
 
 struct Compression {
@@ -50,9 +52,5 @@ Compression compress(const PointList& list, Index degree, Index size,
 // partition strategy). Fills indices, weights, labels and moment_error.
 Compression reduce_cells(const PointList& list, const Cells& cells, Index degree,
                          const CompressOptions& options = {});
-
-// The greedy rounds alone (compress dispatches here, with the frame of the cells' metric).
-Compression greedy_compress(const PointList& list, const Frame& frame, Index degree, Index size,
-                            const CompressOptions& options);
 
 }  // namespace tchakaloff

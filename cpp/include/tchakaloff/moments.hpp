@@ -11,9 +11,6 @@
 
 namespace tchakaloff {
 
-// Called between batches of work on the calling thread; may throw to abort (Ctrl-C).
-using Poll = std::function<void()>;
-
 // Row g = sum over list positions offsets[g] .. offsets[g+1]-1 of weight * basis(frame(x)).
 // Column 0 (the constant) is the group's total weight.
 RowMatrixXd group_sums(const PointList& list, const std::vector<Index>& offsets,

@@ -5,6 +5,7 @@
 #include <Eigen/Dense>
 
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 
@@ -18,6 +19,9 @@ using PointsRef = Eigen::Ref<const RowMatrixXd>;
 // Parallel regions open only above this much work (points x functions, or similar): below
 // it, waking threads costs more than it saves.
 constexpr Index kParallelWork = 200000;
+
+// Called between batches of work on the calling thread; may throw to abort (Ctrl-C).
+using Poll = std::function<void()>;
 
 // A numerical breakdown that is not the caller's fault (Python sees tchakaloff.ReductionError).
 class ReductionError : public std::runtime_error {

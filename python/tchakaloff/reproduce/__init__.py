@@ -6,6 +6,11 @@ from __future__ import annotations
 from typing import Callable
 
 from . import fig2, fig3, fig4, fig5a, fig5b, fig7, networks, polylog, runtime
+from ._common import panel_label
+
+# `training` (the teacher-student task and its training loop, shared with the benchmarks)
+# is public too; it imports torch, so it is imported where it is used.
+__all__ = ["EXPERIMENTS", "panel_label"]
 
 EXPERIMENTS: dict[str, Callable] = {
     "fig2": fig2.run,

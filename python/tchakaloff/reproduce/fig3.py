@@ -1,7 +1,7 @@
 """Fig. 3: a student trained on 1e3 compressed rows learns as well as on the 1e4 rows they
 replace; a naive subset of 1e3 rows does not.
 
-Teacher-student task (see ``_training``): width 50, label noise 3, d = 1e4 training rows
+Teacher-student task (see ``training``): width 50, label noise 3, d = 1e4 training rows
 (x1, x2, y), so m = 3; compressed to d' = 1e3 with k = 5 (N = 56) by
 :func:`tchakaloff.compress_dataset` with ``partition="greedy"``, the paper's scheme (over 5
 seeds its full-batch AdamW panel, the most sensitive one, ends 1.06 times the full-data
@@ -59,7 +59,7 @@ PAPER_COLUMNS = {"full": "test_loss_orig", "compressed": "test_loss_cp", "naive"
 
 def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
 
-    from ._training import Optimiser, student, teacher_task, train
+    from .training import Optimiser, student, teacher_task, train
 
     setting = QUICK if quick else FULL
     seeds = [seed + s for s in range(setting["seeds"])]

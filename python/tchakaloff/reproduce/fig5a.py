@@ -2,7 +2,7 @@
 
 If the test loss falls like d^-alpha with d training rows, training on d' = 16 sqrt(d)
 compressed rows that are as good as the d rows gives a loss falling like d'^-(2 alpha). Task:
-the Fig. 3 teacher-student (``_training``), clean test set of 1e4 rows; for every seed one
+the Fig. 3 teacher-student (``training``), clean test set of 1e4 rows; for every seed one
 teacher, one student initialisation and nested training sets (the first d rows of one draw).
 Compression: :func:`tchakaloff.compress_dataset` with k = 6 (m = 3, N = 84); d = 256 keeps
 all its rows. Training: AdamW lr 1e-3, batch 512, cosine schedule, 400 epochs (the paper does
@@ -50,7 +50,7 @@ QUICK = {"sizes": [2**j for j in range(8, 16)], "seeds": 4}
 
 def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
 
-    from ._training import Optimiser, student, teacher_task, train
+    from .training import Optimiser, student, teacher_task, train
 
     setting = QUICK if quick else FULL
     sizes, seeds = setting["sizes"], [seed + s for s in range(setting["seeds"])]
