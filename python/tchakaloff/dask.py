@@ -323,15 +323,15 @@ def _reduce_cells(part: _Part, degree: int, n_jobs: int) -> _Part:
     if np.diff(offsets).max() <= n_moments(part.points.shape[1], degree):
         return part  # every cell is already small enough
     scale = weight_scale(part.weights)
-    with core_threads(n_jobs):
-        result = _core.reduce_cells(
-            part.points,
-            part.weights / scale,
-            order,
-            offsets,
-            degree,
-            False,
-        )
+    result = _core.reduce_cells(
+        part.points,
+        part.weights / scale,
+        order,
+        offsets,
+        degree,
+        False,
+        threads=core_threads(n_jobs),
+    )
     return _select(
         part, result["indices"], result["weights"] * scale, float(result["moment_error"])
     )
@@ -499,8 +499,7 @@ def _reduce_leaf(
 def _reduce_part(
     x: NDArray, w: NDArray | None, rows: NDArray, degree: int, n_jobs: int, error: float = 0.0
 ) -> _Part:
-    with core_threads(n_jobs):
-        result = _reduce_in_memory(x, w, degree=degree)
+    result = _reduce_in_memory(x, w, degree=degree, n_jobs=n_jobs)
     kept = result.indices
     return _Part(
         np.zeros(len(kept), dtype=np.int64),
