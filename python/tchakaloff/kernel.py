@@ -22,9 +22,10 @@ holds cell by cell and the cells' errors add (triangle inequality), so the same 
 Very small budgets (at most ``HERDING_MAX_SIZE`` points) leave most of the spectrum
 unmatched, and there the choice of points matters more than exact features: the summary is then
 built by fully corrective kernel herding (Frank-Wolfe on the MMD with every weight re-optimised
-over the simplex at each step: optimally weighted herding), in the kernel plus the leading
-half of the features (``K + F F^T``), so that the smooth directions the features carry are
-still favoured. The weights are again > 0 with the input's total, and the MMD is minimised
+over the simplex at each step: optimally weighted herding), in the kernel plus its leading
+(size - 1) / 4 features (``K + F F^T``), so that the smoothest directions are still favoured
+(a quarter, a half or all of them, weighted 0.3 to 2, were measured: a quarter at weight 1
+met kernel thinning's MMD and the best peer's integration error in the most cases). The weights are again > 0 with the input's total, and the MMD is minimised
 rather than bounded: :attr:`Summary.mmd_bound` is then the MMD itself.
 
 Large budgets are cut into cells of at most ``CELL_BUDGET`` kept points (k-d median splits of
@@ -219,7 +220,7 @@ def _simplex_weights(block: NDArray, linear: NDArray) -> NDArray[np.float64]:
 def _herd(
     x: NDArray, w: NDArray | None, size: int, kernel: str, bandwidth: float, generator
 ) -> tuple[NDArray[np.int64], NDArray[np.float64], float]:
-    """Fully corrective kernel herding in K + F F^T (F: the leading half of the features):
+    """Fully corrective kernel herding in K + F F^T (F: the leading quarter of the features):
     `size` points, their weights (sum 1) and their MMD to the data in K."""
     n = len(x)
     p = np.full(n, 1.0 / n) if w is None else w / w.sum()
@@ -237,7 +238,7 @@ def _herd(
         mean += values @ share
     features, _ = kernel_features(
         x,
-        rank=max(1, (size - 1) // 2),
+        rank=max(1, (size - 1) // 4),
         kernel=kernel,
         bandwidth=bandwidth,
         weights=w,
