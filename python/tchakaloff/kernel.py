@@ -25,8 +25,9 @@ built by fully corrective kernel herding (Frank-Wolfe on the MMD with every weig
 over the simplex at each step: optimally weighted herding), in the kernel plus its leading
 (size - 1) / 4 features (``K + F F^T``), so that the smoothest directions are still favoured
 (a quarter, a half or all of them, weighted 0.3 to 2, were measured: a quarter at weight 1
-met kernel thinning's MMD and the best peer's integration error in the most cases). The weights are again > 0 with the input's total, and the MMD is minimised
-rather than bounded: :attr:`Summary.mmd_bound` is then the MMD itself.
+met kernel thinning's MMD and the best peer's integration error in the most cases). The
+weights are again > 0 with the input's total, and the MMD is minimised rather than bounded:
+:attr:`Summary.mmd_bound` is then the MMD itself.
 
 Large budgets are cut into cells of at most ``CELL_BUDGET`` kept points (k-d median splits of
 the widest coordinate, budgets in proportion to the cells' weight), each summarised with its

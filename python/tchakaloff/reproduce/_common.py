@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,9 +11,6 @@ from typing import TypeVar
 import numpy as np
 
 PAPER_DATA = Path(__file__).parent / "paper_data"
-# torch and the core share one OpenMP runtime, so inside one_torch_thread() the core would
-# run on one thread too: the reproductions pass it every core explicitly.
-CORE_JOBS = os.cpu_count()
 T = TypeVar("T")
 
 

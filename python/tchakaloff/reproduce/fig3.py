@@ -31,7 +31,6 @@ import numpy as np
 
 from ..dataset import compress_dataset
 from ._common import (
-    CORE_JOBS,
     one_torch_thread,
     panel_label,
     paper_table,
@@ -72,7 +71,7 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
                 task = teacher_task(D, N_TEST, np.random.default_rng(s))
                 start = time.perf_counter()
                 res = compress_dataset(
-                    task.x, task.y, size=D_KEPT, degree=DEGREE, partition="greedy", n_jobs=CORE_JOBS
+                    task.x, task.y, size=D_KEPT, degree=DEGREE, partition="greedy"
                 )
                 seconds = time.perf_counter() - start
                 logger.info("seed %d: %d rows kept in %.3f s", s, len(res), seconds)

@@ -30,7 +30,6 @@ import numpy as np
 
 from ..dataset import compress_dataset
 from ._common import (
-    CORE_JOBS,
     fit_exponent,
     one_torch_thread,
     paper_table,
@@ -65,7 +64,7 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
             full_task, model = tasks[s]
             x, y = full_task.x[:d], full_task.y[:d]
             start = time.perf_counter()
-            res = compress_dataset(x, y, size=sqrt_law_size(d), degree=DEGREE, n_jobs=CORE_JOBS)
+            res = compress_dataset(x, y, size=sqrt_law_size(d), degree=DEGREE)
             compress_seconds = time.perf_counter() - start
             start = time.perf_counter()
             _, full = train(model, x, y, None, full_task, optimiser, epochs=EPOCHS, seed=s)
