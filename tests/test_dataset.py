@@ -228,7 +228,6 @@ BAD = [
     ("inf_in_y", _X, _with(_Y, 9, np.inf), {}, r"y contains NaN or inf.*row 9"),
     ("short_y", _X, _Y[:-1], {}, r"X has 300 rows but y has 299"),
     ("long_y", _X, np.append(_Y, 0.0), {}, r"X has 300 rows but y has 301"),
-    ("size_above_d", _X, _Y, {"size": 301}, r"larger than the data set \(300 rows\)"),
     ("size_zero", _X, _Y, {"size": 0}, r"at least 1 row"),
     ("size_fraction", _X, _Y, {"size": 1.5}, r"\(0, 1\]"),
     ("size_string", _X, _Y, {"size": "10"}, r"size must be an int"),
@@ -261,3 +260,46 @@ def test_bad_input_is_refused_with_a_clear_message(x, y, kwargs, match):
     with pytest.raises(ValueError, match=match) as error:
         tchakaloff.compress_dataset(x, y, **options)
     check_helpful(str(error.value))
+
+
+def test_fit_routes_the_weights_into_a_pipeline_and_refuses_unweighted_estimators(data):
+    """res.fit(make_pipeline(...)) gives the last step the weights: the quadratic fit on the
+    kept rows is the full-data fit; an estimator without sample_weight is refused."""
+    pytest.importorskip("sklearn")
+    from sklearn.linear_model import LinearRegression
+    from sklearn.neighbors import KNeighborsRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import PolynomialFeatures
+
+    x, y = data
+    res = tchakaloff.compress_dataset(x, y, size=300, degree=4)
+    small = res.fit(make_pipeline(PolynomialFeatures(2), LinearRegression()))
+    full = make_pipeline(PolynomialFeatures(2), LinearRegression()).fit(x, y)
+    np.testing.assert_allclose(small[-1].coef_, full[-1].coef_, rtol=1e-8, atol=1e-10)
+    with pytest.raises(ValueError, match=r"KNeighborsRegressor\.fit does not take sample_weight"):
+        res.fit(make_pipeline(PolynomialFeatures(2), KNeighborsRegressor()))
+    with pytest.raises(ValueError, match="does not take sample_weight"):
+        res.fit(KNeighborsRegressor())
+
+
+def test_size_at_least_n_keeps_every_row_like_compress(data):
+    x, y = data
+    w = np.random.default_rng(0).uniform(0.5, 2.0, size=len(x))
+    res = tchakaloff.compress_dataset(x, y, size=10 * len(x), degree=2, sample_weight=w)
+    kept = tchakaloff.compress(np.c_[x, y], w, size=10 * len(x), degree=2)
+    np.testing.assert_array_equal(res.indices, np.arange(len(x)))
+    np.testing.assert_array_equal(res.indices, kept.indices)
+    np.testing.assert_allclose(res.weights, w, rtol=1e-12)
+
+
+def test_command_line_version_and_flags_after_the_command(capsys):
+    from tchakaloff.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.strip() == f"tchakaloff {tchakaloff.__version__}"
+    with pytest.raises(SystemExit) as stop:  # -v after the command parses; --help stops it
+        main(["demo", "-v", "--help"])
+    assert stop.value.code == 0
+    assert "--verbose" in capsys.readouterr().out

@@ -10,11 +10,21 @@ import sys
 from pathlib import Path
 
 
-def _add_reproduce(subparsers: argparse._SubParsersAction) -> None:
+def _common_flags() -> argparse.ArgumentParser:
+    """Flags every command takes, before or after its name (`tchakaloff demo -v`)."""
+    flags = argparse.ArgumentParser(add_help=False)
+    flags.add_argument(
+        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log progress"
+    )
+    return flags
+
+
+def _add_reproduce(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     from .reproduce import EXPERIMENTS
 
     parser = subparsers.add_parser(
         "reproduce",
+        parents=[common],
         help="reproduce a figure of the paper (writes CSV + PNG)",
         description="Reproduce one of the paper's experiments. Each writes <name>.csv and "
         "<name>.png into --out, with the paper's published numbers beside ours.",
@@ -47,9 +57,10 @@ def _degree(text: str) -> int | str:
         raise argparse.ArgumentTypeError(f"expected an integer or 'auto', got {text!r}") from None
 
 
-def _add_compress(subparsers: argparse._SubParsersAction) -> None:
+def _add_compress(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser(
         "compress",
+        parents=[common],
         help="compress the rows of a .npy file chunk by chunk (needs dask)",
         description="Keep SIZE rows of an (n, m) .npy file, re-weighted so that the moments "
         "of every cell up to degree K are those of all rows (tchakaloff.dask.compress). The "
@@ -127,15 +138,21 @@ def _run_compress(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="tchakaloff", description=__doc__)
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    from . import __version__
+
+    common = _common_flags()
+    parser = argparse.ArgumentParser(prog="tchakaloff", description=__doc__, parents=[common])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True)
-    demo = subparsers.add_parser("demo", help="a quick demonstration on generated data")
+    demo = subparsers.add_parser(
+        "demo", help="a quick demonstration on generated data", parents=[common]
+    )
     demo.add_argument("--seed", type=int, default=0)
-    _add_reproduce(subparsers)
-    _add_compress(subparsers)
+    _add_reproduce(subparsers, common)
+    _add_compress(subparsers, common)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
+    verbose = getattr(args, "verbose", False)
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
 
     if args.command == "demo":
         from .demo import run_demo

@@ -85,10 +85,33 @@ class DatasetCompression:
     def fit(self, estimator: Any, **fit_params: Any) -> Any:
         """``estimator.fit(X, y, sample_weight=weights, **fit_params)`` on the kept rows.
 
-        Works with every scikit-learn estimator whose ``fit`` takes ``sample_weight``;
-        returns what ``fit`` returns (the fitted estimator).
+        Works with every scikit-learn estimator whose ``fit`` takes ``sample_weight``, and
+        with a ``Pipeline`` whose last step does (the weights go to that step, as
+        ``<step>__sample_weight``, unless metadata routing is enabled, which routes them
+        itself); returns what ``fit`` returns (the fitted estimator).
+
+        Raises
+        ------
+        ValueError
+            The estimator (or the pipeline's last step) cannot take sample weights: the kept
+            rows mean nothing without their weights.
         """
-        return estimator.fit(self.X, self.y, sample_weight=self.weights, **fit_params)
+        import sklearn
+        from sklearn.utils.validation import has_fit_parameter
+
+        steps = getattr(estimator, "steps", None)
+        final = steps[-1][1] if steps else estimator
+        if final is None or final == "passthrough" or not has_fit_parameter(final, "sample_weight"):
+            raise ValueError(
+                f"{type(final).__name__}.fit does not take sample_weight, and the kept rows "
+                "only stand for the data set with their weights; use an estimator that takes "
+                "them (most linear models, trees, boosting, SVMs, k-means)"
+            )
+        if steps and not sklearn.get_config().get("enable_metadata_routing", False):
+            fit_params = {f"{steps[-1][0]}__sample_weight": self.weights, **fit_params}
+        else:
+            fit_params = {"sample_weight": self.weights, **fit_params}
+        return estimator.fit(self.X, self.y, **fit_params)
 
 
 def _check_finite(array: NDArray[np.float64], name: str) -> None:
@@ -273,8 +296,8 @@ def compress_dataset(
     Raises
     ------
     ValueError
-        NaN or inf in X, y or the weights; X and y of different lengths; size larger than
-        n; a degree whose N = C(m + k, k) exceeds size (per class for class labels).
+        NaN or inf in X, y or the weights; X and y of different lengths; a degree whose
+        N = C(m + k, k) exceeds size (per class for class labels).
 
     Examples
     --------
@@ -299,9 +322,7 @@ def compress_dataset(
                 "sample_weight must be >= 0 with a positive total; drop rows of weight 0 "
                 "instead of passing negative weights"
             )
-    target = as_size(size, n, "row")
-    if target > n:
-        raise ValueError(f"size {target} is larger than the data set ({n} rows); pass size <= {n}")
+    target = min(as_size(size, n, "row"), n)  # as in compress: size >= n keeps every row
     if representation not in REPRESENTATIONS:
         raise ValueError(f"representation must be one of {REPRESENTATIONS}, got {representation!r}")
     automatic = isinstance(degree, str) and degree == "auto"
