@@ -1,10 +1,9 @@
 // Throughput of the moment pass and of reduce on Gaussian points, written as JSON.
 // usage: bench_core [out.json]
-#include <tchakaloff/caratheodory.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <random>
+#include <tchakaloff/caratheodory.hpp>
 
 using namespace tchakaloff;
 
@@ -44,8 +43,8 @@ int main(int argc, char** argv) {
     const Frame frame = Frame::bounding_box(list);
     const MonomialTable table(c.dim, c.degree);
     const auto chunks = equal_split(c.n, std::max<Index>(1, std::min<Index>(c.n / 4096, 256)));
-    const double t_pass = best_seconds(
-        [&] { group_sums(list, chunks, table, Basis::chebyshev, frame); }, 5);
+    const double t_pass =
+        best_seconds([&] { group_sums(list, chunks, table, Basis::chebyshev, frame); }, 5);
     const double t_raw = best_seconds([&] { raw_moments(list, c.degree); }, 5);
     Reduction r;
     const double t_reduce = best_seconds([&] { r = reduce(list, c.degree); }, 3);
@@ -59,12 +58,13 @@ int main(int argc, char** argv) {
                  static_cast<long long>(c.degree), static_cast<long long>(n_mom), t_pass,
                  flops / t_pass * 1e-9, t_raw, t_reduce, t_reduce / t_pass, r.indices.size(),
                  r.moment_error);
-    std::printf("n=%lld m=%lld k=%lld N=%lld  pass %.4fs (%.2f GFLOP/s)  raw %.4fs  reduce %.4fs "
-                "(%.2fx pass)  kept %zu  err %.2e\n",
-                static_cast<long long>(c.n), static_cast<long long>(c.dim),
-                static_cast<long long>(c.degree), static_cast<long long>(n_mom), t_pass,
-                flops / t_pass * 1e-9, t_raw, t_reduce, t_reduce / t_pass, r.indices.size(),
-                r.moment_error);
+    std::printf(
+        "n=%lld m=%lld k=%lld N=%lld  pass %.4fs (%.2f GFLOP/s)  raw %.4fs  reduce %.4fs "
+        "(%.2fx pass)  kept %zu  err %.2e\n",
+        static_cast<long long>(c.n), static_cast<long long>(c.dim),
+        static_cast<long long>(c.degree), static_cast<long long>(n_mom), t_pass,
+        flops / t_pass * 1e-9, t_raw, t_reduce, t_reduce / t_pass, r.indices.size(),
+        r.moment_error);
     first = false;
   }
   std::fprintf(out, "\n]\n");

@@ -1,7 +1,6 @@
-#include "common.hpp"
-
 #include <tchakaloff/compress.hpp>
 
+#include "common.hpp"
 
 namespace tchakaloff::bindings {
 
@@ -24,8 +23,8 @@ std::function<void(Index, Index)> progress_report(const py::object& callback) {
   };
 }
 
-CompressOptions options_for(bool prefer_central, Partition partition, Index merge,
-                            double prepass, const py::object& progress, int threads) {
+CompressOptions options_for(bool prefer_central, Partition partition, Index merge, double prepass,
+                            const py::object& progress, int threads) {
   if (threads < 0) throw std::invalid_argument("threads must be >= 0 (0: automatic)");
   CompressOptions options;
   options.prefer_central = prefer_central;
@@ -44,12 +43,12 @@ void bind_compress(py::module_& m) {
   m.def(
       "compress",
       [](const PointsRef& points, const std::optional<WeightsArray>& weights, Index degree,
-         Index size, bool prefer_central, const std::string& partition, Index merge,
-         double prepass, const py::object& progress,
-         const std::optional<Eigen::VectorXd>& metric, int threads) {
+         Index size, bool prefer_central, const std::string& partition, Index merge, double prepass,
+         const py::object& progress, const std::optional<Eigen::VectorXd>& metric, int threads) {
         const PointList list = point_list(points, weights);
         if (partition != "kd" && partition != "greedy")
-          throw std::invalid_argument("partition must be 'kd' or 'greedy', got '" + partition + "'");
+          throw std::invalid_argument("partition must be 'kd' or 'greedy', got '" + partition +
+                                      "'");
         if (merge < 1) throw std::invalid_argument("merge must be at least 1");
         CompressOptions options =
             options_for(prefer_central, partition == "greedy" ? Partition::greedy : Partition::kd,

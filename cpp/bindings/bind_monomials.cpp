@@ -1,6 +1,6 @@
-#include "common.hpp"
-
 #include <tchakaloff/monomials.hpp>
+
+#include "common.hpp"
 
 namespace tchakaloff::bindings {
 

@@ -7,10 +7,9 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
-#include <tchakaloff/moments.hpp>
-
 #include <chrono>
 #include <memory>
+#include <tchakaloff/moments.hpp>
 #include <vector>
 
 namespace tchakaloff::bindings {

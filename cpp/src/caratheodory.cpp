@@ -1,11 +1,10 @@
-#include <tchakaloff/caratheodory.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <exception>
 #include <limits>
 #include <numeric>
 #include <string>
+#include <tchakaloff/caratheodory.hpp>
 
 namespace tchakaloff {
 
@@ -91,7 +90,8 @@ Index reduce_rows(const RowMatrixXd& features, Eigen::VectorXd& weights,
     Eigen::VectorXd mass = Eigen::VectorXd::Zero(2 * n);
     Eigen::VectorXd group_cost = Eigen::VectorXd::Zero(cost.size() ? 2 * n : 0);
     for (Index g = 0; g < 2 * n; ++g) {
-      for (Index p = offsets[static_cast<size_t>(g)]; p < offsets[static_cast<size_t>(g + 1)]; ++p) {
+      for (Index p = offsets[static_cast<size_t>(g)]; p < offsets[static_cast<size_t>(g + 1)];
+           ++p) {
         const Index i = live[static_cast<size_t>(p)];
         centroids.row(g) += weights[i] * features.row(i);
         mass[g] += weights[i];
@@ -104,7 +104,8 @@ Index reduce_rows(const RowMatrixXd& features, Eigen::VectorXd& weights,
     eliminate(centroids, kept, group_cost, poll);
     std::vector<Index> next;
     for (Index g = 0; g < 2 * n; ++g)
-      for (Index p = offsets[static_cast<size_t>(g)]; p < offsets[static_cast<size_t>(g + 1)]; ++p) {
+      for (Index p = offsets[static_cast<size_t>(g)]; p < offsets[static_cast<size_t>(g + 1)];
+           ++p) {
         const Index i = live[static_cast<size_t>(p)];
         weights[i] *= kept[g] / mass[g];
         if (kept[g] > 0) next.push_back(i);
@@ -136,8 +137,7 @@ double max_abs(const Eigen::VectorXd& v) {
 
 }  // namespace
 
-double refit(const RowMatrixXd& features, const Eigen::VectorXd& target,
-             Eigen::VectorXd& weights) {
+double refit(const RowMatrixXd& features, const Eigen::VectorXd& target, Eigen::VectorXd& weights) {
   const Eigen::MatrixXd at = features.transpose();
   double best = max_abs(at * weights - target);
   Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(at);
@@ -173,12 +173,13 @@ Eigen::VectorXd central_cost(const PointList& list, const std::vector<Index>& of
   const int power = static_cast<int>((degree + 2) / 2);
   Eigen::VectorXd cost(groups);
   FirstError error;
-#pragma omp parallel for schedule(static) num_threads(team(list.size * m))
+#pragma omp parallel for schedule(static) num_threads(team(list.size* m))
   for (Index g = 0; g < groups; ++g)
     error.run([&] {
       Eigen::VectorXd z(m);
       double sum = 0.0, mass = 0.0;
-      for (Index p = offsets[static_cast<size_t>(g)]; p < offsets[static_cast<size_t>(g + 1)]; ++p) {
+      for (Index p = offsets[static_cast<size_t>(g)]; p < offsets[static_cast<size_t>(g + 1)];
+           ++p) {
         frame.apply(list.points + list.row(p) * m, z.data());
         double r2 = (z - mean).squaredNorm(), r = 1.0;
         for (int i = 0; i < power; ++i) r *= r2;
@@ -193,7 +194,7 @@ Eigen::VectorXd central_cost(const PointList& list, const std::vector<Index>& of
 
 // Features of the listed points, one row each.
 RowMatrixXd point_features(const PointList& list, const MonomialTable& table, Basis basis,
-                               const Frame& frame) {
+                           const Frame& frame) {
   RowMatrixXd features(list.size, table.size());
   Eigen::VectorXd x(list.dim), row(table.size());
   for (Index p = 0; p < list.size; ++p) {
@@ -233,10 +234,10 @@ Reduction finished(const PointList& list, const Eigen::VectorXd& target, bool re
   // The contract, checked rather than assumed: at most N points, weights > 0 and finite,
   // moments (the total among them) kept. Anything else is a breakdown, never a result.
   if (weights.size() > features.cols())
-    throw ReductionError(
-        "the reduction kept " + std::to_string(weights.size()) + " points, more than the " +
-        std::to_string(features.cols()) + " moments; the points are too ill-conditioned at "
-        "this degree: lower the degree or remove near-duplicate points");
+    throw ReductionError("the reduction kept " + std::to_string(weights.size()) +
+                         " points, more than the " + std::to_string(features.cols()) +
+                         " moments; the points are too ill-conditioned at "
+                         "this degree: lower the degree or remove near-duplicate points");
   if (!(weights.array() > 0).all() || !weights.allFinite())
     throw ReductionError("the reduction produced a weight that is not positive and finite");
   if (!(result.moment_error < 1e-6))
@@ -298,7 +299,8 @@ Reduction reduce_in_frame(const PointList& input, const MonomialTable& table, co
   std::vector<Index> rows;
   std::vector<double> weights;
   Index live = input.size;
-  if (input.weights) live = std::count_if(input.weights, input.weights + input.size, [](double w) { return w > 0; });
+  if (input.weights)
+    live = std::count_if(input.weights, input.weights + input.size, [](double w) { return w > 0; });
 
   Eigen::VectorXd target;  // moments of the input in the frame, kept to re-fit against
   Index levels = 0;
@@ -442,9 +444,11 @@ Reduction reduce(const PointList& input, const MonomialTable& table, const Reduc
 
   const Merged merged = merge_duplicates(input);
   const auto live = static_cast<Index>(merged.rows.size());
-  const PointList distinct{input.points, input.dim, live, merged.rows.data(), merged.weights.data()};
-  const bool repeated = input.weights ? live < std::count_if(input.weights, input.weights + input.size,
-                                                               [](double w) { return w > 0; })
+  const PointList distinct{input.points, input.dim, live, merged.rows.data(),
+                           merged.weights.data()};
+  const bool repeated = input.weights ? live < std::count_if(
+                                                   input.weights, input.weights + input.size,
+                                                   [](double w) { return w > 0; })
                                       : live < input.size;
   if (repeated && good_after([&] { return reduce_in_frame(distinct, table, frame, options); }))
     return best;

@@ -1,13 +1,12 @@
+#include <algorithm>
+#include <cmath>
+#include <exception>
+#include <limits>
+#include <numeric>
+#include <string>
 #include <tchakaloff/compress.hpp>
 #include <tchakaloff/greedy.hpp>
 #include <tchakaloff/parallel_sort.hpp>
-
-#include <algorithm>
-#include <exception>
-#include <numeric>
-#include <cmath>
-#include <limits>
-#include <string>
 
 namespace tchakaloff {
 
@@ -49,7 +48,8 @@ Compression reduce_cells(const PointList& list, const Cells& cells, Index degree
       FirstError error;
       // Work: the dense eliminations, about points x N^2 (points x N undercounted greedy's
       // many small balls, which then ran on one thread).
-#pragma omp parallel for schedule(dynamic, 1) num_threads(team(list.size * table.size() * table.size()))
+#pragma omp parallel for schedule(dynamic, 1) \
+    num_threads(team(list.size* table.size() * table.size()))
       for (Index c = start; c < stop; ++c) error.run([&] { reduce_cell(c); });
       error.rethrow();
       if (options.poll) options.poll();
@@ -62,7 +62,8 @@ Compression reduce_cells(const PointList& list, const Cells& cells, Index degree
   result.labels.resize(static_cast<size_t>(list.size));
   std::vector<std::pair<Index, double>> kept;
   for (Index c = 0; c < n_cells; ++c) {
-    for (Index p = cells.offsets[static_cast<size_t>(c)]; p < cells.offsets[static_cast<size_t>(c + 1)]; ++p)
+    for (Index p = cells.offsets[static_cast<size_t>(c)];
+         p < cells.offsets[static_cast<size_t>(c + 1)]; ++p)
       result.labels[static_cast<size_t>(cells.order[static_cast<size_t>(p)])] = c;
     const Reduction& r = reductions[static_cast<size_t>(c)];
     // Reduction indices are positions in the cell's list; its rows are input rows already.
@@ -126,7 +127,7 @@ Compression compress(const PointList& list, Index degree, Index size,
   check_input(list, false);
   const Frame frame = Frame::bounding_box(list);  // also rejects NaN and inf
   const Index live = list.weights ? std::count_if(list.weights, list.weights + list.size,
-                                                   [](double w) { return w > 0; })
+                                                  [](double w) { return w > 0; })
                                   : list.size;
   if (live <= size) {  // nothing needs to go: one cell, every object kept as it is
     Compression all;

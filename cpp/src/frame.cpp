@@ -1,10 +1,9 @@
-#include <tchakaloff/frame.hpp>
-#include <tchakaloff/parallel.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <sstream>
+#include <tchakaloff/frame.hpp>
+#include <tchakaloff/parallel.hpp>
 
 namespace tchakaloff {
 
@@ -53,18 +52,27 @@ Frame Frame::bounding_box(const PointList& list) {
   const Index chunks = std::clamp<Index>(list.size / 16384, 1, 256);
   Eigen::MatrixXd lo = Eigen::MatrixXd::Constant(m, chunks, inf), hi = -lo;
   int finite = 1;
-#pragma omp parallel for schedule(static) reduction(&& : finite) num_threads(team(list.size * m))
+#pragma omp parallel for schedule(static) reduction(&& : finite) num_threads(team(list.size* m))
   for (Index c = 0; c < chunks; ++c) {
     const Index begin = list.size * c / chunks, end = list.size * (c + 1) / chunks;
     double* l = lo.col(c).data();
     double* h = hi.col(c).data();
     bool ok;
     switch (m) {
-      case 1: ok = extremes<1>(list, m, begin, end, l, h); break;
-      case 2: ok = extremes<2>(list, m, begin, end, l, h); break;
-      case 3: ok = extremes<3>(list, m, begin, end, l, h); break;
-      case 4: ok = extremes<4>(list, m, begin, end, l, h); break;
-      default: ok = extremes<0>(list, m, begin, end, l, h);
+      case 1:
+        ok = extremes<1>(list, m, begin, end, l, h);
+        break;
+      case 2:
+        ok = extremes<2>(list, m, begin, end, l, h);
+        break;
+      case 3:
+        ok = extremes<3>(list, m, begin, end, l, h);
+        break;
+      case 4:
+        ok = extremes<4>(list, m, begin, end, l, h);
+        break;
+      default:
+        ok = extremes<0>(list, m, begin, end, l, h);
     }
     finite = finite && ok;
   }

@@ -3,16 +3,15 @@
 // objects carried, inside a ball of the smallest radius available, so its error is a small
 // fraction of a one-shot cell's; done in rounds, the merges of one round are independent.
 
-#include <tchakaloff/greedy.hpp>
-#include <tchakaloff/neighbours.hpp>
-#include <tchakaloff/parallel.hpp>
-#include <tchakaloff/parallel_sort.hpp>
-
 #include <algorithm>
 #include <limits>
 #include <numeric>
 #include <optional>
 #include <queue>
+#include <tchakaloff/greedy.hpp>
+#include <tchakaloff/neighbours.hpp>
+#include <tchakaloff/parallel.hpp>
+#include <tchakaloff/parallel_sort.hpp>
 
 namespace tchakaloff {
 
@@ -27,12 +26,12 @@ namespace {
 struct Live {
   std::vector<Index> rows;
   std::vector<double> weights;
-  Index group = 0;                  // objects per ball (0: nothing searched yet)
-  Index width = 0;                  // list slots per object
-  std::vector<Index> neighbours;    // size() * width, the first `alive` of them live
-  std::vector<double> distance2;    // size() * width
-  std::vector<Index> alive;         // size()
-  std::vector<double> reach;        // size(): the farthest listed distance of the last search
+  Index group = 0;                // objects per ball (0: nothing searched yet)
+  Index width = 0;                // list slots per object
+  std::vector<Index> neighbours;  // size() * width, the first `alive` of them live
+  std::vector<double> distance2;  // size() * width
+  std::vector<Index> alive;       // size()
+  std::vector<double> reach;      // size(): the farthest listed distance of the last search
   // A tree over the live objects of an earlier round, with each of its points' position in
   // this list (-1: removed since); rebuilt once half of its points are gone.
   std::optional<NeighbourTree> tree;
@@ -71,21 +70,22 @@ void search_neighbours(const PointList& list, const Frame& frame, Live& live,
   const auto n_objects = static_cast<Index>(objects.size());
   // A search costs about a hundred cycles per listed neighbour.
   FirstError error;
-#pragma omp parallel num_threads(team(n_objects * count * 128))
+#pragma omp parallel num_threads(team(n_objects* count * 128))
   {
     std::vector<double> z;  // allocated where a failure is caught; the loop still runs
     error.run([&] { z.resize(static_cast<size_t>(m)); });
 #pragma omp for schedule(static)
     for (Index i = 0; i < n_objects; ++i)
-      if (!z.empty()) error.run([&] {
-        const auto p = static_cast<size_t>(objects[static_cast<size_t>(i)]);
-        double* distance2 = live.distance2.data() + p * width;
-        frame.apply(list.points + live.rows[p] * m, z.data());
-        live.tree->nearest(z.data(), count, live.neighbours.data() + p * width, distance2,
-                           live.tree_position.data());
-        live.alive[p] = count;
-        live.reach[p] = distance2[count - 1];
-      });
+      if (!z.empty())
+        error.run([&] {
+          const auto p = static_cast<size_t>(objects[static_cast<size_t>(i)]);
+          double* distance2 = live.distance2.data() + p * width;
+          frame.apply(list.points + live.rows[p] * m, z.data());
+          live.tree->nearest(z.data(), count, live.neighbours.data() + p * width, distance2,
+                             live.tree_position.data());
+          live.alive[p] = count;
+          live.reach[p] = distance2[count - 1];
+        });
   }
   error.rethrow();
 }
@@ -102,8 +102,8 @@ struct Balls {
 // Picks disjoint smallest balls of `group` live objects, at most enough of them to remove
 // `excess` objects (whole balls only: the caller shrinks the last round's balls to the
 // excess left).
-Balls take_balls(const PointList& list, const Frame& frame, Index degree, Live& live,
-                 Index group, Index excess, const Poll& poll) {
+Balls take_balls(const PointList& list, const Frame& frame, Index degree, Live& live, Index group,
+                 Index excess, const Poll& poll) {
   const Index n = live.size(), m = list.dim;
   if (live.group != group) {  // a new ball size: every list is searched
     live.group = group;
@@ -169,7 +169,8 @@ Balls take_balls(const PointList& list, const Frame& frame, Index degree, Live& 
       break;
     }
     const Index* members = live.neighbours.data() + p * live.width;
-    if (std::any_of(members, members + group, [&](Index q) { return used[static_cast<size_t>(q)]; }))
+    if (std::any_of(members, members + group,
+                    [&](Index q) { return used[static_cast<size_t>(q)]; }))
       continue;
     for (Index j = 0; j < group; ++j) {
       const auto q = static_cast<size_t>(members[j]);
@@ -187,8 +188,7 @@ Balls take_balls(const PointList& list, const Frame& frame, Index degree, Live& 
 // nothing is allocated or cleared again): the objects no ball took and what the balls kept,
 // sorted by row, with the neighbour lists mapped to the new positions (still exact while
 // `group` of their objects remain).
-void next_live(Live& live, const std::vector<char>& used, const Compression& merged,
-               Live& result) {
+void next_live(Live& live, const std::vector<char>& used, const Compression& merged, Live& result) {
   const Index n = live.size();
   // The next live set, sorted by row: the unused objects (in row order already) merged with
   // what the balls kept (sorted by reduce_cells).
@@ -225,7 +225,7 @@ void next_live(Live& live, const std::vector<char>& used, const Compression& mer
   result.distance2.resize(result.neighbours.size());
   result.alive.resize(static_cast<size_t>(result.size()));
   result.reach.resize(static_cast<size_t>(result.size()));
-#pragma omp parallel for schedule(static) num_threads(team(n * width))
+#pragma omp parallel for schedule(static) num_threads(team(n* width))
   for (Index p = 0; p < n; ++p) {
     if (moved[static_cast<size_t>(p)] < 0) continue;
     const auto q = static_cast<size_t>(moved[static_cast<size_t>(p)]);
@@ -246,9 +246,9 @@ void next_live(Live& live, const std::vector<char>& used, const Compression& mer
 
 // One round: the balls, each reduced to N (reduce_cells: the balls are its cells), and the
 // live set that follows.
-void merge_round(const PointList& list, const Frame& frame, Index degree, Live& live,
-                 Index group, Index excess, const CompressOptions& cell_options,
-                 double& moment_error, Live& result) {
+void merge_round(const PointList& list, const Frame& frame, Index degree, Live& live, Index group,
+                 Index excess, const CompressOptions& cell_options, double& moment_error,
+                 Live& result) {
   const Balls balls = take_balls(list, frame, degree, live, group, excess, cell_options.poll);
   const PointList members{list.points, list.dim, static_cast<Index>(balls.rows.size()),
                           balls.rows.data(), balls.weights.data()};
@@ -267,7 +267,8 @@ Compression greedy_compress(const PointList& list, const Frame& frame, Index deg
 
   Live live;
   double moment_error = 0.0;
-  if (options.prepass > 1.0 && static_cast<double>(list.size) > options.prepass * static_cast<double>(size)) {
+  if (options.prepass > 1.0 &&
+      static_cast<double>(list.size) > options.prepass * static_cast<double>(size)) {
     // Far from the target one k-d pass is much cheaper than rounds (the caller sizes it so
     // that its cells leave a small Taylor remainder next to the last merges).
     const auto first = static_cast<Index>(options.prepass * static_cast<double>(size));
@@ -291,8 +292,8 @@ Compression greedy_compress(const PointList& list, const Frame& frame, Index deg
     // The last rounds remove no more than the excess, so that exactly `size` objects stay.
     const Index removes = std::min(live.size() - size, std::max<Index>(1, options.merge));
     const Index group = std::min(live.size(), n + removes);
-    merge_round(list, frame, degree, live, group, live.size() - size, cell_options,
-                moment_error, next);
+    merge_round(list, frame, degree, live, group, live.size() - size, cell_options, moment_error,
+                next);
     if (next.size() >= live.size())  // no ball could be taken or reduced: it would loop
       throw ReductionError(
           "a greedy round removed no object; the objects are too ill-conditioned at this "
@@ -321,11 +322,12 @@ Compression greedy_compress(const PointList& list, const Frame& frame, Index deg
       error.run([&] { z.resize(static_cast<size_t>(list.dim)); });
 #pragma omp for schedule(static)
       for (Index p = begin; p < end; ++p)
-        if (!z.empty()) error.run([&] {
-          frame.apply(list.points + list.row(p) * list.dim, z.data());
-          double distance2 = 0.0;
-          tree.nearest(z.data(), 1, &result.labels[static_cast<size_t>(p)], &distance2);
-        });
+        if (!z.empty())
+          error.run([&] {
+            frame.apply(list.points + list.row(p) * list.dim, z.data());
+            double distance2 = 0.0;
+            tree.nearest(z.data(), 1, &result.labels[static_cast<size_t>(p)], &distance2);
+          });
     }
     error.rethrow();
     if (options.poll) options.poll();

@@ -1,12 +1,10 @@
-#include <tchakaloff/moments.hpp>
-#include <tchakaloff/parallel.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <exception>
 #include <optional>
 #include <sstream>
-
+#include <tchakaloff/moments.hpp>
+#include <tchakaloff/parallel.hpp>
 
 namespace tchakaloff {
 
@@ -27,11 +25,11 @@ Index lanes_for(Index n_functions, Index largest_group) {
 struct Scratch {
   Index lanes;
   std::vector<double> x, univariate, values;
-  Scratch(Index dim, Index degree, Index n, Index largest_group) :
-      lanes(lanes_for(n, largest_group)),
-      x(static_cast<size_t>(dim * lanes)),
-      univariate(static_cast<size_t>(dim * (degree + 1) * lanes)),
-      values(static_cast<size_t>(n * lanes)) {}
+  Scratch(Index dim, Index degree, Index n, Index largest_group)
+      : lanes(lanes_for(n, largest_group)),
+        x(static_cast<size_t>(dim * lanes)),
+        univariate(static_cast<size_t>(dim * (degree + 1) * lanes)),
+        values(static_cast<size_t>(n * lanes)) {}
 };
 
 // Sum of weight * basis over list positions [begin, end), written to out[0 .. N).
@@ -62,7 +60,8 @@ void accumulate(const PointList& list, Index begin, Index end, const MonomialTab
       double* __restrict xv = x + v * lanes;
       const double c = centre[v], h = scale[v];
       if (list.rows)
-        for (Index b = 0; b < count; ++b) xv[b] = (list.points[list.rows[first + b] * m + v] - c) * h;
+        for (Index b = 0; b < count; ++b)
+          xv[b] = (list.points[list.rows[first + b] * m + v] - c) * h;
       else
         for (Index b = 0; b < count; ++b) xv[b] = (list.points[(first + b) * m + v] - c) * h;
       for (Index b = count; b < width; ++b) xv[b] = 0.0;
@@ -129,7 +128,8 @@ RowMatrixXd group_sums(const PointList& list, const std::vector<Index>& offsets,
   const int threads = team(list.size * table.size());
   Index largest = 0;
   for (Index g = 0; g < groups; ++g)
-    largest = std::max(largest, offsets[static_cast<size_t>(g + 1)] - offsets[static_cast<size_t>(g)]);
+    largest =
+        std::max(largest, offsets[static_cast<size_t>(g + 1)] - offsets[static_cast<size_t>(g)]);
   for (Index start = 0; start < groups; start += batch) {
     const Index stop = std::min(groups, start + batch);
     FirstError error;
@@ -181,8 +181,8 @@ Eigen::VectorXd raw_moments(const PointList& list, Index degree, const Poll& pol
   // A fixed number of chunks, independent of the thread count, summed in order: the result
   // is bit-identical however many threads run.
   const Index chunks = std::clamp<Index>(list.size / 4096, 1, 256);
-  const RowMatrixXd sums = group_sums(list, equal_split(list.size, chunks), table,
-                                      Basis::monomial, Frame::identity(list.dim), poll);
+  const RowMatrixXd sums = group_sums(list, equal_split(list.size, chunks), table, Basis::monomial,
+                                      Frame::identity(list.dim), poll);
   Eigen::VectorXd total = Eigen::VectorXd::Zero(table.size());
   for (Index c = 0; c < chunks; ++c) total += sums.row(c).transpose();
   if (!total.allFinite()) {

@@ -1,9 +1,8 @@
-#include <tchakaloff/monomials.hpp>
-
 #include <algorithm>
 #include <limits>
 #include <map>
 #include <sstream>
+#include <tchakaloff/monomials.hpp>
 
 namespace tchakaloff {
 
@@ -17,8 +16,8 @@ Index n_moments(Index dim, Index degree) {
   const Index a = std::max(dim, degree), b = std::min(dim, degree);
   Index count = 1;
   for (Index i = 1; i <= b; ++i) {
-    const auto next = static_cast<unsigned __int128>(count) * static_cast<unsigned __int128>(a + i) /
-                      static_cast<unsigned __int128>(i);
+    const auto next = static_cast<unsigned __int128>(count) *
+                      static_cast<unsigned __int128>(a + i) / static_cast<unsigned __int128>(i);
     if (a > std::numeric_limits<Index>::max() - i ||
         next > static_cast<unsigned __int128>(std::numeric_limits<Index>::max())) {
       std::ostringstream msg;
@@ -67,7 +66,8 @@ MonomialTable::MonomialTable(Index dim, Index degree) : dim_(dim), degree_(degre
   const auto m = static_cast<size_t>(dim);
   exponents_.reserve(n * m);
   std::vector<int> current(m, 0);
-  for (int total = 0; total <= degree; ++total) append_compositions(dim, 0, total, current, exponents_);
+  for (int total = 0; total <= degree; ++total)
+    append_compositions(dim, 0, total, current, exponents_);
 
   std::map<std::vector<int>, int> position;
   parent_.assign(n, 0);
@@ -99,7 +99,8 @@ void MonomialTable::evaluate(const double* x, Basis basis, double* out) const {
   }
   out[0] = 1.0;
   for (Index j = 1; j < size(); ++j)
-    out[j] = out[parent_[static_cast<size_t>(j)]] * univariate[static_cast<size_t>(factor_[static_cast<size_t>(j)])];
+    out[j] = out[parent_[static_cast<size_t>(j)]] *
+             univariate[static_cast<size_t>(factor_[static_cast<size_t>(j)])];
 }
 
 }  // namespace tchakaloff

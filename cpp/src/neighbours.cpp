@@ -1,15 +1,14 @@
-#include <tchakaloff/neighbours.hpp>
-
 #include <algorithm>
 #include <numeric>
 #include <stdexcept>
+#include <tchakaloff/neighbours.hpp>
 
 namespace tchakaloff {
 
 namespace {
 constexpr Index kLeafSize = 16;
 constexpr Index kBruteForce = 8;  // scan every point when asked for more than 1 / 8 of them
-}
+}  // namespace
 
 NeighbourTree::NeighbourTree(const double* points, Index n, Index dim)
     : n_(n), dim_(dim), order_(static_cast<size_t>(n)) {
@@ -20,8 +19,7 @@ NeighbourTree::NeighbourTree(const double* points, Index n, Index dim)
   // Leaves scan their points in tree order: a copy in that order keeps each scan contiguous.
   coordinates_.resize(static_cast<size_t>(n * dim));
   for (Index p = 0; p < n; ++p)
-    std::copy_n(points + order_[static_cast<size_t>(p)] * dim, dim,
-                coordinates_.begin() + p * dim);
+    std::copy_n(points + order_[static_cast<size_t>(p)] * dim, dim, coordinates_.begin() + p * dim);
 }
 
 Index NeighbourTree::build(const double* points, Index begin, Index end) {
@@ -75,8 +73,10 @@ void NeighbourTree::search(Index id, const double* query, Index count, Search& s
         // Not full: nothing is pruned yet, so the first `count` are ordered once, when full.
         best.push_back(candidate);
         if (static_cast<Index>(best.size()) == count) {
-          if (state.sorted) std::sort(best.begin(), best.end());
-          else std::make_heap(best.begin(), best.end());
+          if (state.sorted)
+            std::sort(best.begin(), best.end());
+          else
+            std::make_heap(best.begin(), best.end());
           state.bound = state.worst().first;
         }
         continue;
@@ -128,11 +128,20 @@ void NeighbourTree::nearest(const double* query, Index count, Index* out, double
     state.gap2.assign(static_cast<size_t>(dim_), 0.0);
     state.position = position;
     switch (dim_) {  // the common dimensions with their distance loop unrolled
-      case 1: search<1>(0, query, count, state, 0.0); break;
-      case 2: search<2>(0, query, count, state, 0.0); break;
-      case 3: search<3>(0, query, count, state, 0.0); break;
-      case 4: search<4>(0, query, count, state, 0.0); break;
-      default: search<0>(0, query, count, state, 0.0);
+      case 1:
+        search<1>(0, query, count, state, 0.0);
+        break;
+      case 2:
+        search<2>(0, query, count, state, 0.0);
+        break;
+      case 3:
+        search<3>(0, query, count, state, 0.0);
+        break;
+      case 4:
+        search<4>(0, query, count, state, 0.0);
+        break;
+      default:
+        search<0>(0, query, count, state, 0.0);
     }
   }
   if (static_cast<Index>(best.size()) < count)

@@ -1,9 +1,8 @@
-#include <tchakaloff/parallel.hpp>
-
 #include <algorithm>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <tchakaloff/parallel.hpp>
 #include <vector>
 
 #ifdef _OPENMP

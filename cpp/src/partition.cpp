@@ -1,12 +1,11 @@
-#include <tchakaloff/parallel.hpp>
-#include <tchakaloff/partition.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <numeric>
 #include <random>
+#include <tchakaloff/parallel.hpp>
+#include <tchakaloff/partition.hpp>
 #include <utility>
 
 namespace tchakaloff {
@@ -86,8 +85,8 @@ struct Cut {
 };
 
 // Cuts [begin, end) into n_cells parts; the cut between cells c - 1 and c goes to cuts[c].
-void split(Rows& rows, const Frame& frame, std::vector<Cut>& cuts, FirstError& error,
-           Index begin, Index end, Index first_cell, Index n_cells) {
+void split(Rows& rows, const Frame& frame, std::vector<Cut>& cuts, FirstError& error, Index begin,
+           Index end, Index first_cell, Index n_cells) {
   if (n_cells <= 1 || end - begin <= 1) return;
   const Index m = rows.m;
   Eigen::VectorXd lo = Eigen::VectorXd::Constant(m, std::numeric_limits<double>::infinity());
@@ -149,7 +148,7 @@ Cells kd_cells(const PointList& list, const Frame& frame, Index n_cells, const P
     Rows rows{{}, cut_sample(list.size, n_cells), m};
     const auto n_rows = static_cast<Index>(rows.order.size());
     rows.coords.resize(static_cast<size_t>(n_rows * m));
-#pragma omp parallel for schedule(static) num_threads(team(n_rows * m))
+#pragma omp parallel for schedule(static) num_threads(team(n_rows* m))
     for (Index r = 0; r < n_rows; ++r)
       std::copy_n(point(rows.order[static_cast<size_t>(r)]), m, rows.coords.data() + r * m);
     FirstError error;

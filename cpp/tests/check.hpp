@@ -52,76 +52,75 @@ inline int finish(const char* suite) {
 
 }  // namespace check
 
-#define CHECK(cond)                                                  \
-  do {                                                               \
-    ++::check::checks();                                             \
+#define CHECK(cond)                                                     \
+  do {                                                                  \
+    ++::check::checks();                                                \
     if (!(cond)) ::check::fail(__FILE__, __LINE__, "CHECK(" #cond ")"); \
   } while (0)
 
 // |a - b| <= tol, printing both values on failure.
-#define CHECK_NEAR(a, b, tol)                                                             \
-  do {                                                                                    \
-    ++::check::checks();                                                                  \
-    const double check_a_ = static_cast<double>(a), check_b_ = static_cast<double>(b);    \
-    const double check_t_ = static_cast<double>(tol);                                     \
-    if (!(std::fabs(check_a_ - check_b_) <= check_t_))                                    \
-      ::check::fail(__FILE__, __LINE__,                                                   \
-                    "CHECK_NEAR(" #a ", " #b ", " #tol "): " + ::check::show(check_a_) +     \
-                        " vs " + ::check::show(check_b_) + ", diff " +                    \
-                        ::check::show(std::fabs(check_a_ - check_b_)) + " > " +           \
-                        ::check::show(check_t_));                                         \
+#define CHECK_NEAR(a, b, tol)                                                                     \
+  do {                                                                                            \
+    ++::check::checks();                                                                          \
+    const double check_a_ = static_cast<double>(a), check_b_ = static_cast<double>(b);            \
+    const double check_t_ = static_cast<double>(tol);                                             \
+    if (!(std::fabs(check_a_ - check_b_) <= check_t_))                                            \
+      ::check::fail(__FILE__, __LINE__,                                                           \
+                    "CHECK_NEAR(" #a ", " #b ", " #tol "): " + ::check::show(check_a_) + " vs " + \
+                        ::check::show(check_b_) + ", diff " +                                     \
+                        ::check::show(std::fabs(check_a_ - check_b_)) + " > " +                   \
+                        ::check::show(check_t_));                                                 \
   } while (0)
 
 // `expr` throws `type` (exactly that type or a subclass), and its what() is not empty.
-#define CHECK_THROWS(expr, type)                                                        \
-  do {                                                                                  \
-    ++::check::checks();                                                                \
-    bool check_ok_ = false;                                                             \
-    std::string check_got_ = "no exception";                                            \
-    try {                                                                               \
-      (void)(expr);                                                                     \
-    } catch (const type& e) {                                                           \
-      check_ok_ = std::string(e.what()).size() > 10;                                    \
-      check_got_ = std::string("message too short: ") + e.what();                       \
-    } catch (const std::exception& e) {                                                 \
-      check_got_ = std::string("other exception: ") + e.what();                         \
-    } catch (...) {                                                                     \
-      check_got_ = "non-standard exception";                                            \
-    }                                                                                   \
-    if (!check_ok_)                                                                     \
-      ::check::fail(__FILE__, __LINE__,                                                 \
-                    "CHECK_THROWS(" #expr ", " #type "): " + check_got_);               \
+#define CHECK_THROWS(expr, type)                                                              \
+  do {                                                                                        \
+    ++::check::checks();                                                                      \
+    bool check_ok_ = false;                                                                   \
+    std::string check_got_ = "no exception";                                                  \
+    try {                                                                                     \
+      (void)(expr);                                                                           \
+    } catch (const type& e) {                                                                 \
+      check_ok_ = std::string(e.what()).size() > 10;                                          \
+      check_got_ = std::string("message too short: ") + e.what();                             \
+    } catch (const std::exception& e) {                                                       \
+      check_got_ = std::string("other exception: ") + e.what();                               \
+    } catch (...) {                                                                           \
+      check_got_ = "non-standard exception";                                                  \
+    }                                                                                         \
+    if (!check_ok_)                                                                           \
+      ::check::fail(__FILE__, __LINE__, "CHECK_THROWS(" #expr ", " #type "): " + check_got_); \
   } while (0)
 
 // `expr` throws `type` and its message contains `needle`.
-#define CHECK_THROWS_WITH(expr, type, needle)                                           \
-  do {                                                                                  \
-    ++::check::checks();                                                                \
-    std::string check_got_ = "no exception";                                            \
-    bool check_ok_ = false;                                                             \
-    try {                                                                               \
-      (void)(expr);                                                                     \
-    } catch (const type& e) {                                                           \
-      check_got_ = e.what();                                                            \
-      check_ok_ = check_got_.find(needle) != std::string::npos;                         \
-    } catch (const std::exception& e) {                                                 \
-      check_got_ = std::string("other exception: ") + e.what();                         \
-    } catch (...) {                                                                     \
-      check_got_ = "non-standard exception";                                            \
-    }                                                                                   \
-    if (!check_ok_)                                                                     \
-      ::check::fail(__FILE__, __LINE__,                                                 \
+#define CHECK_THROWS_WITH(expr, type, needle)                                               \
+  do {                                                                                      \
+    ++::check::checks();                                                                    \
+    std::string check_got_ = "no exception";                                                \
+    bool check_ok_ = false;                                                                 \
+    try {                                                                                   \
+      (void)(expr);                                                                         \
+    } catch (const type& e) {                                                               \
+      check_got_ = e.what();                                                                \
+      check_ok_ = check_got_.find(needle) != std::string::npos;                             \
+    } catch (const std::exception& e) {                                                     \
+      check_got_ = std::string("other exception: ") + e.what();                             \
+    } catch (...) {                                                                         \
+      check_got_ = "non-standard exception";                                                \
+    }                                                                                       \
+    if (!check_ok_)                                                                         \
+      ::check::fail(__FILE__, __LINE__,                                                     \
                     "CHECK_THROWS_WITH(" #expr ", " #type ", " #needle "): " + check_got_); \
   } while (0)
 
-#define CHECK_NOTHROW(expr)                                                          \
-  do {                                                                               \
-    ++::check::checks();                                                             \
-    try {                                                                            \
-      (void)(expr);                                                                  \
-    } catch (const std::exception& e) {                                              \
+#define CHECK_NOTHROW(expr)                                                                    \
+  do {                                                                                         \
+    ++::check::checks();                                                                       \
+    try {                                                                                      \
+      (void)(expr);                                                                            \
+    } catch (const std::exception& e) {                                                        \
       ::check::fail(__FILE__, __LINE__, std::string("CHECK_NOTHROW(" #expr "): ") + e.what()); \
-    } catch (...) {                                                                  \
-      ::check::fail(__FILE__, __LINE__, "CHECK_NOTHROW(" #expr "): non-standard exception"); \
-    }                                                                                \
+    } catch (...) {                                                                            \
+      ::check::fail(__FILE__, __LINE__, "CHECK_NOTHROW(" #expr "): non-standard exception");   \
+    }                                                                                          \
   } while (0)

@@ -1,16 +1,15 @@
 // eliminate / reduce_rows / refit / reduce: the Caratheodory contract (at most N or rank
 // survivors, non-negative weights, features^T w unchanged), checked with plain loops.
 
-#include <tchakaloff/caratheodory.hpp>
-
-#include "check.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
 #include <stdexcept>
+#include <tchakaloff/caratheodory.hpp>
 #include <vector>
+
+#include "check.hpp"
 
 using tchakaloff::Basis;
 using tchakaloff::Index;
@@ -198,10 +197,12 @@ Points random_points(Index n, Index m, unsigned seed, double zero_fraction) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> normal(0.0, 1.0);
   std::uniform_real_distribution<double> unif(0.0, 1.0);
-  Points p{std::vector<double>(static_cast<size_t>(n * m)), std::vector<double>(static_cast<size_t>(n)), n, m};
+  Points p{std::vector<double>(static_cast<size_t>(n * m)),
+           std::vector<double>(static_cast<size_t>(n)), n, m};
   for (Index i = 0; i < n; ++i)
     for (Index v = 0; v < m; ++v)
-      p.x[static_cast<size_t>(i * m + v)] = normal(rng) * static_cast<double>(v + 1) + 3.0 * static_cast<double>(v);
+      p.x[static_cast<size_t>(i * m + v)] =
+          normal(rng) * static_cast<double>(v + 1) + 3.0 * static_cast<double>(v);
   for (auto& w : p.w) w = unif(rng) < zero_fraction ? 0.0 : 0.05 + unif(rng);
   return p;
 }
@@ -213,8 +214,10 @@ Eigen::VectorXd box_moments(const Points& p, const std::vector<Index>& rows,
   std::vector<double> lo(static_cast<size_t>(p.m), 1e300), hi(static_cast<size_t>(p.m), -1e300);
   for (Index i = 0; i < p.n; ++i)
     for (Index v = 0; v < p.m; ++v) {
-      lo[static_cast<size_t>(v)] = std::min(lo[static_cast<size_t>(v)], p.x[static_cast<size_t>(i * p.m + v)]);
-      hi[static_cast<size_t>(v)] = std::max(hi[static_cast<size_t>(v)], p.x[static_cast<size_t>(i * p.m + v)]);
+      lo[static_cast<size_t>(v)] =
+          std::min(lo[static_cast<size_t>(v)], p.x[static_cast<size_t>(i * p.m + v)]);
+      hi[static_cast<size_t>(v)] =
+          std::max(hi[static_cast<size_t>(v)], p.x[static_cast<size_t>(i * p.m + v)]);
     }
   Eigen::VectorXd out = Eigen::VectorXd::Zero(table.size());
   for (size_t s = 0; s < rows.size(); ++s)
@@ -222,7 +225,8 @@ Eigen::VectorXd box_moments(const Points& p, const std::vector<Index>& rows,
       double term = weights[s];
       for (Index v = 0; v < p.m; ++v) {
         const double half = (hi[static_cast<size_t>(v)] - lo[static_cast<size_t>(v)]) / 2;
-        const double y = (p.x[static_cast<size_t>(rows[s] * p.m + v)] - (hi[static_cast<size_t>(v)] + lo[static_cast<size_t>(v)]) / 2) /
+        const double y = (p.x[static_cast<size_t>(rows[s] * p.m + v)] -
+                          (hi[static_cast<size_t>(v)] + lo[static_cast<size_t>(v)]) / 2) /
                          (half > 0 ? half : 1.0);
         term *= std::pow(y, table.exponents()[static_cast<size_t>(j * p.m + v)]);
       }
@@ -249,7 +253,8 @@ void check_reduction(const Points& p, bool weighted, Index k, const tchakaloff::
   CHECK_NEAR(total_out, total_in, 1e-12 * total_in);
   std::vector<Index> all(static_cast<size_t>(p.n));
   for (Index i = 0; i < p.n; ++i) all[static_cast<size_t>(i)] = i;
-  const std::vector<double> in_w = weighted ? p.w : std::vector<double>(static_cast<size_t>(p.n), 1.0);
+  const std::vector<double> in_w =
+      weighted ? p.w : std::vector<double>(static_cast<size_t>(p.n), 1.0);
   const Eigen::VectorXd before = box_moments(p, all, in_w, k);
   const Eigen::VectorXd after = box_moments(p, r.indices, r.weights, k);
   CHECK((before - after).cwiseAbs().maxCoeff() <= 1e-9 * total_in);
@@ -300,10 +305,12 @@ void test_reduce_degenerate() {
   // All points equal, and points on a line.
   Points same = random_points(500, 3, 21, 0.0);
   for (Index i = 0; i < 500; ++i)
-    for (Index v = 0; v < 3; ++v) same.x[static_cast<size_t>(i * 3 + v)] = 1.0 + static_cast<double>(v);
+    for (Index v = 0; v < 3; ++v)
+      same.x[static_cast<size_t>(i * 3 + v)] = 1.0 + static_cast<double>(v);
   check_reduction(same, true, 3, tchakaloff::reduce(same.list(), 3));
   Points line = random_points(700, 2, 22, 0.1);
-  for (Index i = 0; i < 700; ++i) line.x[static_cast<size_t>(i * 2 + 1)] = 2.0 * line.x[static_cast<size_t>(i * 2)] - 1.0;
+  for (Index i = 0; i < 700; ++i)
+    line.x[static_cast<size_t>(i * 2 + 1)] = 2.0 * line.x[static_cast<size_t>(i * 2)] - 1.0;
   check_reduction(line, true, 5, tchakaloff::reduce(line.list(), 5));
 }
 
@@ -374,7 +381,8 @@ void test_reduce_near_double_range() {
   for (const Index n : {4, 5, 40, 5000}) {
     std::vector<double> x(static_cast<size_t>(n));
     for (double& v : x) v = uniform(rng);
-    const tchakaloff::Reduction r = tchakaloff::reduce(PointList{x.data(), 1, n, nullptr, nullptr}, 1);
+    const tchakaloff::Reduction r =
+        tchakaloff::reduce(PointList{x.data(), 1, n, nullptr, nullptr}, 1);
     CHECK(r.indices.size() <= 2);
     CHECK(r.moment_error < 1e-12);
     double total = 0.0;
@@ -394,7 +402,8 @@ void test_reduce_repeated_points_wide_weights() {
   double total = 0.0;
   for (double& v : w) total += v = std::exp(spread(rng));
   for (const Index degree : {3, 5}) {
-    const tchakaloff::Reduction r = tchakaloff::reduce(PointList{x.data(), m, n, nullptr, w.data()}, degree);
+    const tchakaloff::Reduction r =
+        tchakaloff::reduce(PointList{x.data(), m, n, nullptr, w.data()}, degree);
     double kept = 0.0;
     for (const double v : r.weights) kept += v;
     CHECK(static_cast<Index>(r.indices.size()) <= tchakaloff::n_moments(m, degree));

@@ -3,20 +3,19 @@
 // answer for any thread count; the greedy rounds against a plain version of them; and the
 // parallel sort the rounds use against std::sort.
 
-#include <tchakaloff/compress.hpp>
-#include <tchakaloff/greedy.hpp>
-#include <tchakaloff/neighbours.hpp>
-#include <tchakaloff/parallel_sort.hpp>
-
-#include "check.hpp"
-
 #include <algorithm>
 #include <numeric>
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <tchakaloff/compress.hpp>
+#include <tchakaloff/greedy.hpp>
+#include <tchakaloff/neighbours.hpp>
+#include <tchakaloff/parallel_sort.hpp>
 #include <utility>
 #include <vector>
+
+#include "check.hpp"
 
 using tchakaloff::Compression;
 using tchakaloff::CompressOptions;
@@ -44,7 +43,8 @@ std::vector<std::pair<double, Index>> by_distance(const std::vector<double>& x, 
     const Index reported = position ? (*position)[static_cast<size_t>(q)] : q;
     if (reported < 0) continue;
     double d2 = 0;
-    for (Index v = 0; v < m; ++v) d2 += (x[q * m + v] - x[p * m + v]) * (x[q * m + v] - x[p * m + v]);
+    for (Index v = 0; v < m; ++v)
+      d2 += (x[q * m + v] - x[p * m + v]) * (x[q * m + v] - x[p * m + v]);
     all.emplace_back(d2, reported);
   }
   std::sort(all.begin(), all.end());
@@ -82,7 +82,8 @@ double moment(const std::vector<double>& x, Index m, const std::vector<Index>& r
   double total = 0;
   for (size_t i = 0; i < rows.size(); ++i) {
     double value = weights[i];
-    for (Index v = 0; v < m; ++v) value *= std::pow(x[rows[i] * m + v], power[static_cast<size_t>(v)]);
+    for (Index v = 0; v < m; ++v)
+      value *= std::pow(x[rows[i] * m + v], power[static_cast<size_t>(v)]);
     total += value;
   }
   return total;
@@ -135,7 +136,8 @@ Compression plain_greedy(const std::vector<double>& x, Index m, Index degree, In
   std::vector<double> weights(rows.size(), 1.0);
   while (static_cast<Index>(rows.size()) > size) {
     const auto live = static_cast<Index>(rows.size());
-    const Index group = std::min(live, n + std::min(live - size, std::max<Index>(1, options.merge)));
+    const Index group =
+        std::min(live, n + std::min(live - size, std::max<Index>(1, options.merge)));
     std::vector<double> z(static_cast<size_t>(live * m));
     for (Index p = 0; p < live; ++p)
       frame.apply(x.data() + rows[static_cast<size_t>(p)] * m, z.data() + p * m);
@@ -143,7 +145,8 @@ Compression plain_greedy(const std::vector<double>& x, Index m, Index degree, In
     std::vector<std::pair<double, Index>> order;
     for (Index p = 0; p < live; ++p) {
       const auto all = by_distance(z, m, p);
-      for (Index j = 0; j < group; ++j) ball[static_cast<size_t>(p)].push_back(all[static_cast<size_t>(j)].second);
+      for (Index j = 0; j < group; ++j)
+        ball[static_cast<size_t>(p)].push_back(all[static_cast<size_t>(j)].second);
       order.emplace_back(all[static_cast<size_t>(group - 1)].first, p);
     }
     std::sort(order.begin(), order.end());
@@ -154,7 +157,8 @@ Compression plain_greedy(const std::vector<double>& x, Index m, Index degree, In
     for (const auto& [radius, p] : order) {
       if ((balls.count() + 1) * (group - n) > live - size) break;  // whole balls only
       const std::vector<Index>& members = ball[static_cast<size_t>(p)];
-      if (std::any_of(members.begin(), members.end(), [&](Index q) { return used[static_cast<size_t>(q)]; }))
+      if (std::any_of(members.begin(), members.end(),
+                      [&](Index q) { return used[static_cast<size_t>(q)]; }))
         continue;
       for (const Index q : members) {
         used[static_cast<size_t>(q)] = 1;
@@ -169,8 +173,10 @@ Compression plain_greedy(const std::vector<double>& x, Index m, Index degree, In
     const Compression merged = tchakaloff::reduce_cells(members, balls, degree, options);
     std::vector<std::pair<Index, double>> next;
     for (Index p = 0; p < live; ++p)
-      if (!used[static_cast<size_t>(p)]) next.emplace_back(rows[static_cast<size_t>(p)], weights[static_cast<size_t>(p)]);
-    for (size_t i = 0; i < merged.indices.size(); ++i) next.emplace_back(merged.indices[i], merged.weights[i]);
+      if (!used[static_cast<size_t>(p)])
+        next.emplace_back(rows[static_cast<size_t>(p)], weights[static_cast<size_t>(p)]);
+    for (size_t i = 0; i < merged.indices.size(); ++i)
+      next.emplace_back(merged.indices[i], merged.weights[i]);
     std::sort(next.begin(), next.end());
     rows.clear();
     weights.clear();
@@ -194,8 +200,8 @@ void greedy_matches_plain_rounds() {
     options.prefer_central = false;
     options.merge = 2;
     const PointList list{x.data(), m, n, nullptr, nullptr};
-    const Compression fast =
-        tchakaloff::greedy_compress(list, tchakaloff::Frame::bounding_box(list), degree, size, options);
+    const Compression fast = tchakaloff::greedy_compress(
+        list, tchakaloff::Frame::bounding_box(list), degree, size, options);
     const Compression plain = plain_greedy(x, m, degree, size, options);
     CHECK(fast.indices == plain.indices);
     CHECK(fast.weights == plain.weights);

@@ -1,19 +1,18 @@
 // group_sums / raw_moments against naive loops, thread-count independence, equal_split, the
 // frame, and the input checks.
 
-#include <tchakaloff/frame.hpp>
-#include <tchakaloff/moments.hpp>
-#include <tchakaloff/parallel.hpp>
-
-#include "check.hpp"
-
 #include <cmath>
 #include <limits>
 #include <numeric>
 #include <random>
 #include <stdexcept>
+#include <tchakaloff/frame.hpp>
+#include <tchakaloff/moments.hpp>
+#include <tchakaloff/parallel.hpp>
 #include <utility>
 #include <vector>
+
+#include "check.hpp"
 
 using tchakaloff::Basis;
 using tchakaloff::Frame;
@@ -33,7 +32,8 @@ Data random_data(Index n, Index m, unsigned seed, double zero_fraction = 0.2) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> normal(0.0, 1.0);
   std::uniform_real_distribution<double> unif(0.0, 1.0);
-  Data d{std::vector<double>(static_cast<size_t>(n * m)), std::vector<double>(static_cast<size_t>(n)), n, m};
+  Data d{std::vector<double>(static_cast<size_t>(n * m)),
+         std::vector<double>(static_cast<size_t>(n)), n, m};
   for (auto& x : d.points) x = 1.5 * normal(rng) + 0.5;
   for (auto& w : d.weights) w = unif(rng) < zero_fraction ? 0.0 : unif(rng) + 0.1;
   return d;
@@ -89,7 +89,8 @@ void test_group_sums_vs_naive() {
     std::mt19937_64 rng(seed++);
     for (auto& r : rows) r = static_cast<Index>(rng() % 1500);
     std::vector<double> list_weights(rows.size());
-    for (size_t p = 0; p < rows.size(); ++p) list_weights[p] = d.weights[static_cast<size_t>(rows[p])];
+    for (size_t p = 0; p < rows.size(); ++p)
+      list_weights[p] = d.weights[static_cast<size_t>(rows[p])];
 
     const PointList full{d.points.data(), m, d.n, nullptr, d.weights.data()};
     const PointList unweighted{d.points.data(), m, d.n, nullptr, nullptr};
@@ -117,7 +118,8 @@ void test_group_sums_vs_naive() {
           // Column 0 is the group's total weight.
           for (Index g = 0; g + 1 < static_cast<Index>(offsets.size()); ++g) {
             double mass = 0.0;
-            for (Index p = offsets[static_cast<size_t>(g)]; p < offsets[static_cast<size_t>(g + 1)]; ++p)
+            for (Index p = offsets[static_cast<size_t>(g)]; p < offsets[static_cast<size_t>(g + 1)];
+                 ++p)
               mass += list->weight(p);
             CHECK_NEAR(got(g, 0), mass, 1e-13 * (mass + 1.0));
           }
@@ -272,8 +274,8 @@ void test_check_input() {
   std::vector<double> pts = d.points;
   pts[5] = std::numeric_limits<double>::quiet_NaN();
   CHECK_NOTHROW(tchakaloff::check_input(list(pts.data(), nullptr), false));
-  CHECK_THROWS_WITH(tchakaloff::check_input(list(pts.data(), nullptr), true),
-                    std::invalid_argument, "NaN or inf");
+  CHECK_THROWS_WITH(tchakaloff::check_input(list(pts.data(), nullptr), true), std::invalid_argument,
+                    "NaN or inf");
 }
 
 void test_frame() {
@@ -325,8 +327,8 @@ void test_frame() {
                     std::invalid_argument, "NaN or inf");
   // Spans near the double range map onto [-1, 1] (their sum and difference overflow); a
   // subnormal span, whose scale overflows, is refused with what to do.
-  for (const auto& [lo, hi] : {std::pair{-1e308, 1e308}, std::pair{1e308, 1.3e308},
-                               std::pair{-1.7e308, -1.6e308}}) {
+  for (const auto& [lo, hi] :
+       {std::pair{-1e308, 1e308}, std::pair{1e308, 1.3e308}, std::pair{-1.7e308, -1.6e308}}) {
     std::vector<double> wide{lo, 0.0, hi, 0.0};
     const Frame f = Frame::bounding_box(PointList{wide.data(), 2, 2, nullptr, nullptr});
     double z[2];

@@ -2,16 +2,15 @@
 // triangle for the counts, an odometer enumeration for the order, std::pow / cos(a acos x) for
 // the basis values.
 
-#include <tchakaloff/monomials.hpp>
-
-#include "check.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <random>
 #include <stdexcept>
+#include <tchakaloff/monomials.hpp>
 #include <vector>
+
+#include "check.hpp"
 
 using tchakaloff::Basis;
 using tchakaloff::Index;
@@ -129,8 +128,7 @@ void test_table_parents() {
       while (alpha[v] == 0) ++v;  // first non-zero coordinate
       const int p = table.parent()[static_cast<size_t>(j)];
       CHECK(p >= 0 && p < j);
-      CHECK(table.factor()[static_cast<size_t>(j)] ==
-            static_cast<int>(v) * (k + 1) + alpha[v]);
+      CHECK(table.factor()[static_cast<size_t>(j)] == static_cast<int>(v) * (k + 1) + alpha[v]);
       alpha[v] = 0;
       CHECK(row(table, p) == alpha);
       used[static_cast<size_t>(p)] = 1;
@@ -139,7 +137,8 @@ void test_table_parents() {
     for (int a : row(table, n - 1)) degree_of_last += a;
     CHECK(degree_of_last == k);
     for (Index j = 0; j < n; ++j) {
-      CHECK((table.is_parent()[static_cast<size_t>(j)] != 0) == (used[static_cast<size_t>(j)] != 0));
+      CHECK((table.is_parent()[static_cast<size_t>(j)] != 0) ==
+            (used[static_cast<size_t>(j)] != 0));
       int total = 0;
       for (int a : row(table, j)) total += a;
       if (total == k && k > 0) CHECK(table.is_parent()[static_cast<size_t>(j)] == 0);
@@ -163,7 +162,8 @@ void test_evaluate_monomial_and_chebyshev() {
       for (Index j = 0; j < n; ++j) {
         double direct = 1.0;
         const auto alpha = row(table, j);
-        for (int v = 0; v < m; ++v) direct *= std::pow(x[static_cast<size_t>(v)], alpha[static_cast<size_t>(v)]);
+        for (int v = 0; v < m; ++v)
+          direct *= std::pow(x[static_cast<size_t>(v)], alpha[static_cast<size_t>(v)]);
         CHECK_NEAR(out[static_cast<size_t>(j)], direct, 1e-14);
       }
       table.evaluate(x.data(), Basis::chebyshev, out.data());

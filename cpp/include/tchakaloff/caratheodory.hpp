@@ -24,12 +24,12 @@ struct ReduceOptions {
   // |z - mean|^(2 ceil((k+1)/2)) (z in the [-1, 1]^m frame), the next moment the kept set
   // cannot match. Used by compress, where that moment is the leading error term.
   bool prefer_central = false;
-  Poll poll;  // called between batches of groups and between levels
+  Poll poll;        // called between batches of groups and between levels
   int threads = 0;  // this call's threads (0: automatic, see CallThreads)
 };
 
 struct Reduction {
-  std::vector<Index> indices;  // sorted rows of the input
+  std::vector<Index> indices;   // sorted rows of the input
   std::vector<double> weights;  // > 0, same total as the input
   double moment_error = 0.0;    // max |moment residual| / total weight, in the [-1, 1]^m frame
   Index levels = 0;
@@ -57,7 +57,6 @@ Index reduce_rows(const RowMatrixXd& features, Eigen::VectorXd& weights,
 // Least-squares re-fit of `weights` (one per row of `features`) to `target` moments. Keeps
 // the old weights unless the new ones are all positive and fit better. Returns the residual
 // (infinity norm) of the kept weights.
-double refit(const RowMatrixXd& features, const Eigen::VectorXd& target,
-             Eigen::VectorXd& weights);
+double refit(const RowMatrixXd& features, const Eigen::VectorXd& target, Eigen::VectorXd& weights);
 
 }  // namespace tchakaloff

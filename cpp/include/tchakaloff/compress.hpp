@@ -4,10 +4,9 @@
 // Keeping any d' objects becomes d' / N cells; the error of a smooth symmetric function then
 // shrinks like the cells' diameter to the power k + 1.
 
+#include <functional>
 #include <tchakaloff/caratheodory.hpp>
 #include <tchakaloff/partition.hpp>
-
-#include <functional>
 
 namespace tchakaloff {
 
@@ -23,8 +22,8 @@ struct CompressOptions {
   Basis basis = Basis::chebyshev;
   bool prefer_central = true;  // see ReduceOptions
   Partition partition = Partition::kd;
-  Index merge = 1;           // greedy: objects removed per group (group size N + merge)
-  double prepass = 0.0;      // greedy: first cut to prepass * size by kd cells (<= 1: never)
+  Index merge = 1;       // greedy: objects removed per group (group size N + merge)
+  double prepass = 0.0;  // greedy: first cut to prepass * size by kd cells (<= 1: never)
   // Called on the calling thread between batches of cells with (cells done, cells); may throw.
   std::function<void(Index, Index)> progress;
   // Per-column factors of the distances that cut the cells: objects are close when
@@ -40,7 +39,7 @@ struct Compression {
   std::vector<double> weights;  // > 0, total = input total
   std::vector<Index> labels;    // cell of every input row
   Index cells = 0;
-  double moment_error = 0.0;    // largest over the cells, relative to each cell's weight
+  double moment_error = 0.0;  // largest over the cells, relative to each cell's weight
 };
 
 // Keep at most `size` objects (size >= N), grouped as options.partition says. With greedy,

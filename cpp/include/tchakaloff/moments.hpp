@@ -3,10 +3,9 @@
 // the O(n N) pass every reduction level makes; it is parallel over groups, and each group is
 // summed by one thread in a fixed order, so results are bit-identical for any thread count.
 
+#include <functional>
 #include <tchakaloff/frame.hpp>
 #include <tchakaloff/monomials.hpp>
-
-#include <functional>
 #include <vector>
 
 namespace tchakaloff {

@@ -3,7 +3,6 @@
 // point with one multiplication each.
 
 #include <tchakaloff/types.hpp>
-
 #include <vector>
 
 namespace tchakaloff {

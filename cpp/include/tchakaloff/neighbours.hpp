@@ -3,9 +3,8 @@
 // coordinate, small leaves scanned directly). The greedy compression asks, for every live
 // object, for the smallest ball that holds N + 1 of them.
 
-#include <tchakaloff/types.hpp>
-
 #include <limits>
+#include <tchakaloff/types.hpp>
 #include <vector>
 
 namespace tchakaloff {
@@ -26,7 +25,7 @@ class NeighbourTree {
 
  private:
   struct Node {
-    Index begin, end;         // points order_[begin, end)
+    Index begin, end;  // points order_[begin, end)
     Index left = -1, right = -1;
     Index axis = 0;
     double split = 0.0;
@@ -38,7 +37,7 @@ class NeighbourTree {
     bool sorted = true;
     const std::pair<double, Index>& worst() const { return sorted ? best.back() : best.front(); }
     double bound = std::numeric_limits<double>::infinity();  // worst distance once full
-    std::vector<double> gap2;                     // per axis: squared gap to the current box
+    std::vector<double> gap2;  // per axis: squared gap to the current box
     const Index* position = nullptr;
   };
   Index build(const double* points, Index begin, Index end);
@@ -59,8 +58,8 @@ class NeighbourTree {
   void search(Index node, const double* query, Index count, Search& state, double box2) const;
 
   Index n_, dim_;
-  std::vector<Index> order_;          // tree order -> input row
-  std::vector<double> coordinates_;   // the points in tree order
+  std::vector<Index> order_;         // tree order -> input row
+  std::vector<double> coordinates_;  // the points in tree order
   std::vector<Node> nodes_;
 };
 

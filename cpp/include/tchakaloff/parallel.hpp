@@ -2,9 +2,8 @@
 // How the core's parallel regions run: with the thread count of the current call (a per-call
 // setting, never OpenMP's global one), and without letting an exception out of a region.
 
-#include <tchakaloff/types.hpp>
-
 #include <exception>
+#include <tchakaloff/types.hpp>
 
 namespace tchakaloff {
 

@@ -1,11 +1,9 @@
 #pragma once
 // Sorting on every thread, for the orders the compression rounds sort again and again.
 
-#include <tchakaloff/parallel.hpp>
-
 #include <algorithm>
+#include <tchakaloff/parallel.hpp>
 #include <vector>
-
 
 namespace tchakaloff {
 

@@ -3,7 +3,6 @@
 // in a cell of diameter r scales like r^(k+1), so the objects are first cut into compact cells.
 
 #include <tchakaloff/frame.hpp>
-
 #include <vector>
 
 namespace tchakaloff {

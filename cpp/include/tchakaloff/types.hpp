@@ -3,7 +3,6 @@
 // errors they raise.
 
 #include <Eigen/Dense>
-
 #include <cstdint>
 #include <functional>
 #include <stdexcept>
