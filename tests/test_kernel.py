@@ -228,3 +228,13 @@ def test_compress_dataset_kernel_with_a_degree_is_refused():
         tchakaloff.compress_dataset(x, x[:, 0], size=20, degree=2, representation="kernel")
     with pytest.raises(ValueError, match="representation must be"):
         tchakaloff.compress_dataset(x, x[:, 0], size=20, representation="nystrom")
+
+
+@pytest.mark.parametrize("size", [8, 300])
+def test_summarize_never_keeps_rows_of_weight_zero(size):
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(1000, 6))
+    w = rng.uniform(size=len(x)) * (rng.uniform(size=len(x)) < 0.5)
+    summary = tchakaloff.summarize(x, w, size=size, rng=0)
+    assert np.all(w[summary.indices] > 0)
+    check_subset(summary, len(x), w.sum())

@@ -74,7 +74,8 @@ class Summary:
     Attributes
     ----------
     indices : (s,) int64
-        Sorted input rows kept, s = size unless the data has fewer distinct points.
+        Sorted input rows kept: s = size, fewer when the kernel's features are exhausted (to
+        1e-10 of its diagonal) before size - 1 of them, as for few distinct points or in 2-D.
     weights : (s,) float64
         Their weights, all > 0, with the input's total.
     cells : (n,) int64
@@ -87,7 +88,8 @@ class Summary:
         Features matched, over all cells.
     mmd_bound : float
         A guaranteed upper bound on the MMD between the data and the summary (both normalised
-        to mass 1) in this kernel, from what the features leave out (see the module notes).
+        to mass 1) in this kernel, from what the features leave out (see the module notes);
+        up to ``HERDING_MAX_SIZE`` points, the MMD itself (exact up to 2^15 rows).
     feature_error : float
         Largest residual of a matched feature's weighted sum, relative to the sum of its
         absolute values over the data.
@@ -249,15 +251,19 @@ def _herd(
         rng=generator,
     )
     target = mean + features @ (p @ features)
-    chosen = [int(np.argmax(target))]
+    weightless = p == 0  # never kept, as in reduce
+    chosen = [int(np.argmax(np.where(weightless, -np.inf, target)))]
     gram_columns = [kernel_matrix(x, x[chosen], kernel=kernel, bandwidth=bandwidth)[:, 0]]
     boosted = np.column_stack(gram_columns) + features @ features[chosen].T
     v = np.ones(1)
     for _ in range(2 * size):
-        if np.count_nonzero(v) >= size or len(chosen) == n:
+        if np.count_nonzero(v) >= size:
             break
         gradient = boosted @ v - target
         gradient[chosen] = np.inf
+        gradient[weightless] = np.inf
+        if not np.isfinite(gradient.min()):
+            break  # every point of positive weight is in
         new = int(np.argmin(gradient))
         chosen.append(new)
         column = kernel_matrix(x, x[new : new + 1], kernel=kernel, bandwidth=bandwidth)[:, 0]
