@@ -60,6 +60,17 @@ def as_weights(weights: ArrayLike | None, n: int) -> NDArray[np.float64] | None:
     return None if weights is None else _real_vector(weights, n, "weights", "one per point")
 
 
+def check_mass(w: NDArray[np.float64] | None) -> NDArray[np.float64] | None:
+    """Converted weights checked here to be finite and >= 0 with a positive total (for the
+    paths that do not hand them to the core as they are)."""
+    if w is not None and not (np.all(np.isfinite(w)) and np.all(w >= 0) and w.sum() > 0):
+        raise ValueError(
+            "weights must be finite and >= 0 with a positive total; drop the points of "
+            "weight 0 instead of passing negative weights"
+        )
+    return w
+
+
 def as_metric(metric: ArrayLike | None, m: int) -> NDArray[np.float64] | None:
     """Return a cell metric as a float64 (m,) array of finite factors >= 0, not all 0."""
     if metric is None:

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_points, as_size, as_weights
+from ._validation import as_points, as_size, as_weights, check_mass
 from .reduction import reduce
 
 KERNELS = ("gaussian", "laplacian")
@@ -119,8 +119,12 @@ def prefers_kernel(m: int) -> bool:
     return m >= KERNEL_FROM_DIMENSION
 
 
-def _squared_distances(a: NDArray, b: NDArray) -> NDArray:
-    d = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2 * (a @ b.T)
+def _squared_distances(a: NDArray, b: NDArray, a_squared: NDArray | None = None) -> NDArray:
+    """|a_i - b_j|^2 from one matrix product (`a_squared`: the rows' squared norms, when a
+    caller reuses them)."""
+    if a_squared is None:
+        a_squared = (a * a).sum(1)
+    d = a_squared[:, None] + (b * b).sum(1)[None, :] - 2 * (a @ b.T)
     return np.maximum(d, 0.0, out=d)
 
 
@@ -187,8 +191,8 @@ def kernel_features(
         if not total > _RESIDUAL_RTOL * (n if w is None else w.sum()):
             break
         pivots = np.unique(generator.choice(n, min(_BLOCK, rank - filled), p=mass / total))
-        distances = squared_norms[:, None] + squared_norms[pivots] - 2 * (x @ x[pivots].T)
-        columns = _kernel_of_squared(np.maximum(distances, 0.0), kernel, bandwidth)
+        distances = _squared_distances(x, x[pivots], squared_norms)
+        columns = _kernel_of_squared(distances, kernel, bandwidth)
         columns -= features[:, :filled] @ features[pivots, :filled].T
         # Cholesky of the pivots' block, skipping pivots the others already explain; the
         # features of every row then follow from one triangular solve.
@@ -230,18 +234,15 @@ def _herd(
     `size` points, their weights (sum 1) and their MMD to the data in K."""
     n = len(x)
     p = np.full(n, 1.0 / n) if w is None else w / w.sum()
-    columns = np.arange(n) if n <= _MEAN_SAMPLE else generator.choice(n, _MEAN_SAMPLE, p=p)
-    column_weights = p[columns] / p[columns].sum() if n <= _MEAN_SAMPLE else None
+    if n <= _MEAN_SAMPLE:
+        columns, share = np.arange(n), p / p.sum()
+    else:
+        columns = generator.choice(n, _MEAN_SAMPLE, p=p)
+        share = np.full(_MEAN_SAMPLE, 1.0 / _MEAN_SAMPLE)
     mean = np.zeros(n)
     for start in range(0, len(columns), 4096):
-        part = columns[start : start + 4096]
-        values = kernel_matrix(x, x[part], kernel=kernel, bandwidth=bandwidth)
-        share = (
-            np.full(len(part), 1.0 / len(columns))
-            if column_weights is None
-            else column_weights[start : start + 4096]
-        )
-        mean += values @ share
+        part = slice(start, start + 4096)
+        mean += kernel_matrix(x, x[columns[part]], kernel=kernel, bandwidth=bandwidth) @ share[part]
     features, _ = kernel_features(
         x,
         rank=max(1, (size - 1) // 4),
@@ -252,29 +253,32 @@ def _herd(
     )
     target = mean + features @ (p @ features)
     weightless = p == 0  # never kept, as in reduce
-    chosen = [int(np.argmax(np.where(weightless, -np.inf, target)))]
-    gram_columns = [kernel_matrix(x, x[chosen], kernel=kernel, bandwidth=bandwidth)[:, 0]]
-    boosted = np.column_stack(gram_columns) + features @ features[chosen].T
+    # (K + F F^T)(x, chosen), one column per chosen point, written in place
+    boosted = np.empty((n, 2 * size + 1))
+
+    def add(row: int) -> None:
+        column = kernel_matrix(x, x[row : row + 1], kernel=kernel, bandwidth=bandwidth)[:, 0]
+        boosted[:, len(chosen)] = column + features @ features[row]
+        chosen.append(row)
+
+    chosen: list[int] = []
+    add(int(np.argmax(np.where(weightless, -np.inf, target))))
     v = np.ones(1)
     for _ in range(2 * size):
         if np.count_nonzero(v) >= size:
             break
-        gradient = boosted @ v - target
+        gradient = boosted[:, : len(chosen)] @ v - target
         gradient[chosen] = np.inf
         gradient[weightless] = np.inf
         if not np.isfinite(gradient.min()):
             break  # every point of positive weight is in
-        new = int(np.argmin(gradient))
-        chosen.append(new)
-        column = kernel_matrix(x, x[new : new + 1], kernel=kernel, bandwidth=bandwidth)[:, 0]
-        gram_columns.append(column)
-        boosted = np.column_stack([boosted, column + features @ features[new]])
-        v = _simplex_weights(boosted[chosen], target[chosen])
+        add(int(np.argmin(gradient)))
+        v = _simplex_weights(boosted[chosen, : len(chosen)], target[chosen])
     kept = np.flatnonzero(v > 0)
     if len(kept) > size:  # a cap never reached in practice: keep the heaviest
         kept = kept[np.argsort(v[kept])[::-1][:size]]
     rows, v = np.asarray(chosen)[kept], v[kept] / v[kept].sum()
-    gram = np.column_stack(gram_columns)[rows][:, kept]
+    gram = boosted[rows][:, kept] - features[rows] @ features[rows].T  # K(rows, rows)
     squared = v @ gram @ v - 2 * v @ mean[rows] + p @ mean
     return rows, v, float(np.sqrt(max(squared, 0.0)))
 
@@ -353,9 +357,7 @@ def summarize(
     """
     x = as_points(X, "X")
     n = len(x)
-    w = as_weights(weights, n)
-    if w is not None and not (np.all(np.isfinite(w)) and np.all(w >= 0) and w.sum() > 0):
-        raise ValueError("weights must be finite and >= 0 with a positive total")
+    w = check_mass(as_weights(weights, n))
     if not np.all(np.isfinite(x)):
         raise ValueError("X contains NaN or inf; remove or impute those rows first")
     if kernel not in KERNELS:

@@ -11,7 +11,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._native import core as _core
 from ._threads import core_threads
-from ._validation import as_degree, as_int, as_points, as_weights, weight_scale
+from ._validation import as_degree, as_int, as_points, as_weights, check_mass, weight_scale
 
 ReductionError = _core.ReductionError
 ReductionError.__doc__ = (
@@ -148,11 +148,7 @@ def reduce(
     if degree is not None and features is not None:
         raise ValueError("give degree= (moments) or features= (test functions), not both")
     if features is not None:
-        if w is not None and not (np.all(np.isfinite(w)) and np.all(w >= 0) and w.sum() > 0):
-            raise ValueError(
-                "weights must be finite and >= 0 with a positive total; drop the points of "
-                "weight 0 instead of passing negative weights"
-            )
+        check_mass(w)  # here: the blocks drop zero weights before the core sees them
         threads = core_threads(n_jobs)
         if callable(features):
             return _reduce_streamed(x, w, features, threads)
