@@ -127,9 +127,12 @@ class Scorer:
         w = weights / weights.sum()
         inner = w @ kernel_matrix(points, points, kernel="gaussian", bandwidth=self.h) @ w
         cross = sum(
-            w @ kernel_matrix(points, self.x[i : i + BLOCK], kernel="gaussian", bandwidth=self.h)
+            (
+                w
+                @ kernel_matrix(points, self.x[i : i + BLOCK], kernel="gaussian", bandwidth=self.h)
+            ).sum()
             for i in range(0, len(self.x), BLOCK)
-        ).sum() / len(self.x)
+        ) / len(self.x)
         mmd = float(np.sqrt(max(inner - 2 * cross + self.self_term, 0.0)))
         error = np.abs(w @ self.functions(points) - self.mean) / self.std
         return {"mmd": mmd, "integration": float(np.median(error))}
