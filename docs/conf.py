@@ -60,6 +60,10 @@ autodoc_default_options = {"members": True, "member-order": "bysource"}
 autodoc_typehints = "description"
 autodoc_preserve_defaults = True
 autodoc_mock_imports: list[str] = []
+# Every reference a docstring makes to a function, method or module must resolve; the types
+# in signatures and parameter lists ("(n, m) array", "torch.Tensor") are left as text.
+nitpicky = True
+nitpick_ignore_regex = [("py:class", ".*")]
 napoleon_google_docstring = False
 napoleon_numpy_docstring = True
 napoleon_use_rtype = False

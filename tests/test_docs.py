@@ -1,10 +1,13 @@
-"""The documentation builds with warnings as errors, and every page's code cells run.
+"""The documentation builds with warnings as errors, every page's code cells run, and so
+do the examples in the docstrings that the API reference shows.
 
 A failing cell, a docstring that does not render or a broken cross-reference fails the
 build. The cells run in a Jupyter kernel of this interpreter (myst-nb)."""
 
 from __future__ import annotations
 
+import doctest
+import importlib
 import os
 import re
 import subprocess
@@ -15,6 +18,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
+PACKAGE = ROOT / "python" / "tchakaloff"
+WITH_EXAMPLES = sorted(
+    "tchakaloff." + ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
+    for path in PACKAGE.rglob("*.py")
+    if ">>> " in path.read_text()
+)
 
 
 @pytest.fixture(scope="module")
@@ -55,3 +64,12 @@ def test_api_reference_documents_the_public_functions(built: Path) -> None:
     html = (built / "api.html").read_text()
     documented = set(re.findall(r'id="tchakaloff\.([A-Za-z_]+)"', html))
     assert set(tchakaloff.__all__) - {"__version__"} <= documented
+
+
+@pytest.mark.parametrize("name", WITH_EXAMPLES)
+def test_docstring_examples_run(name: str) -> None:
+    module = importlib.import_module(name)
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    results = doctest.testmod(module, optionflags=flags, raise_on_error=False)
+    assert results.attempted > 0
+    assert results.failed == 0
