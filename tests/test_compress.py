@@ -148,7 +148,6 @@ def test_greedy_is_more_accurate_than_kd():
     assert np.mean(errors["greedy"]) < 0.6 * np.mean(errors["kd"])
 
 
-@pytest.mark.slow
 def test_greedy_k_d_pass_costs_little_accuracy():
     """At m = 2, k = 4 greedy first cuts to F = 3 x size by k-d cells: as accurate as the
     rounds alone (1.7e-11 vs 1.8e-11 over 8 trials), unlike a pass doing all the work
