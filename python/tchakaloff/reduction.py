@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._native import core as _core
+from ._native import options
 from ._threads import core_threads
 from ._validation import as_degree, as_int, as_points, as_weights, check_mass, weight_scale
 
@@ -159,11 +160,13 @@ def reduce(
     k = as_degree(degree)
     scale = weight_scale(w)
     threads = core_threads(n_jobs)
-    result = _core.reduce(x, w if scale == 1.0 else w / scale, k, threads=threads)
+    result = _core.reduce(
+        x, w if scale == 1.0 else w / scale, k, options(_core.ReduceOptions, threads=threads)
+    )
     return Reduction(
-        indices=result["indices"],
-        weights=result["weights"] * scale,
-        moment_error=result["moment_error"],
+        indices=np.asarray(result.indices),
+        weights=result.weights * scale,
+        moment_error=result.moment_error,
         degree=k,
     )
 
@@ -192,8 +195,10 @@ def _reduce_features(
     if values.shape[1] == 0:
         raise ValueError("features has no columns; pass at least one test function")
     scale = weight_scale(w)
-    result = _core.reduce(values, w if scale == 1.0 else w / scale, 1, threads=threads)
-    return result["indices"], result["weights"] * scale
+    result = _core.reduce(
+        values, w if scale == 1.0 else w / scale, 1, options(_core.ReduceOptions, threads=threads)
+    )
+    return np.asarray(result.indices), result.weights * scale
 
 
 def _feature_reduction(
