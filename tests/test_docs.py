@@ -33,7 +33,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("docs")
     # kernels from this interpreter only, not a user's own kernelspecs
     env = {**os.environ, "JUPYTER_DATA_DIR": str(out / "jupyter")}
-    command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html"]
+    # pages in parallel: each runs its cells on one thread (docs/conf.py)
+    command = [sys.executable, "-m", "sphinx", "-j", "auto", "-W", "--keep-going", "-q"]
+    command += ["-b", "html"]
     command += ["-d", str(out / "doctrees"), str(DOCS), str(out / "html")]
     result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     assert result.returncode == 0, result.stderr[-6000:]
