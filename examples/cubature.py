@@ -8,6 +8,7 @@ degree <= k exactly as all the samples do (Tchakaloff's theorem; `tchakaloff.red
 
 import numpy as np
 import tchakaloff
+from numpy.typing import NDArray
 
 DEGREE = 8
 
@@ -21,7 +22,7 @@ nodes, node_weights = samples[rule.indices], rule.weights
 print(f"{len(samples)} samples -> {len(rule)} nodes with weights > 0, exact to degree {DEGREE}")
 
 
-def integrand(x: np.ndarray) -> np.ndarray:
+def integrand(x: NDArray[np.float64]) -> NDArray[np.float64]:
     """A polynomial of degree 8 and a smooth function beside it."""
     return x[:, 0] ** 4 * x[:, 1] ** 4 - 3 * x[:, 0] ** 2 + np.exp(x[:, 1])
 

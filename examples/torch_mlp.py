@@ -26,7 +26,7 @@ model = nn.Sequential(
 optimiser = torch.optim.Adam(model.parameters(), lr=3e-3)
 for _ in range(100):  # full batch
     optimiser.zero_grad()
-    nn.functional.cross_entropy(model(X[train]), y[train]).backward()
+    torch.autograd.backward(nn.functional.cross_entropy(model(X[train]), y[train]))
     optimiser.step()
 
 compressed = compress_mlp(model, size=KEPT, calibration=X[train])

@@ -58,6 +58,7 @@ def test_dataset_fit():
 
 def test_torch_mlp():
     torch = pytest.importorskip("torch")
+    pytest.importorskip("sklearn")  # the digits
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # a small network on shared cores: one thread is fastest
     try:
