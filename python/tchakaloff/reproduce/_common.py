@@ -61,7 +61,8 @@ class RunProgress:
             self._bar = None
             return
         bar_format = "{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]"
-        self._bar = tqdm(total=float(total), desc=description, bar_format=bar_format)
+        # smoothing=0: the rate averaged over the whole run, not the last loop's
+        self._bar = tqdm(total=float(total), desc=description, bar_format=bar_format, smoothing=0)
 
     def advance(self, work: float, status: str | None = None) -> None:
         if self._bar is not None:
