@@ -82,7 +82,7 @@ class Setting:
 
 PAPER_BATCH, PAPER_N_TRAIN = 512, 100_000
 FULL = Setting(100_000, 100_000, PAPER_BATCH, {"SGD": 3000, "Rprop": 3000, "AdamW": 3000}, 300)
-QUICK = Setting(10_000, 10_000, 128, {"SGD": 100, "Rprop": 100, "AdamW": 150}, 20)
+QUICK = Setting(10_000, 10_000, PAPER_BATCH, {"SGD": 100, "Rprop": 100, "AdamW": 200}, 20)
 WIDTH, SIZE, DEGREE, NOISE = 10_000, 1000, 5, 0.2
 # optimiser, learning rate, the paper's curve, largest relative test-loss gap we accept
 PANELS = {
@@ -324,9 +324,12 @@ def _verdict(path: Path, summary: list[dict], setting: Setting, quick: bool, see
 
 def _quick_difference(setting: Setting) -> str:
     epochs = ", ".join(f"{p} {e}" for p, e in setting.epochs.items())
+    steps = -(-setting.n_train // setting.batch)
+    paper_steps = -(-PAPER_N_TRAIN // PAPER_BATCH)
     return (
-        f"quick: {setting.n_train:,} training points, batch {setting.batch}, epochs {epochs}; "
-        f"paper: {PAPER_N_TRAIN:,} points, batch {PAPER_BATCH}, 3000 epochs"
+        f"quick: {setting.n_train:,} training points, batch {setting.batch} ({steps} steps an "
+        f"epoch), epochs {epochs}; paper: {PAPER_N_TRAIN:,} points, batch {PAPER_BATCH} "
+        f"({paper_steps} steps an epoch), 3000 epochs"
     )
 
 
