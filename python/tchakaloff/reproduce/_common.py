@@ -137,6 +137,13 @@ def save_figure(fig, path: Path, dpi: int = 120, rect: tuple | None = None) -> P
     return path
 
 
+def plain_log_ticks(ax, values) -> None:
+    """Label a log x axis at `values` only, as plain numbers (no crowded minor labels)."""
+    ticks = sorted({round(float(v)) for v in values})
+    ax.set_xticks(ticks, [str(t) for t in ticks], rotation=45, ha="right", fontsize=8)
+    ax.minorticks_off()
+
+
 def panel_label(name: str, lr: float, batch: int | None) -> str:
     """How a training panel is named in tables and plots: "AdamW lr 0.001, batch 256"."""
     return f"{name} lr {lr:g}, " + ("full batch" if batch is None else f"batch {batch}")

@@ -227,9 +227,9 @@ def _plot(path: Path, curves: list[tuple], seeds: list[int]) -> Path:
                     epochs, runs.min(axis=0), runs.max(axis=0), color=colours[data], alpha=0.15
                 )
         ax.set(title=label, xlabel="epoch", yscale="log")
-    band = f" (mean of {len(seeds)} seeds, band: min-max)" if len(seeds) > 1 else ""
-    axes[0].set_ylabel("test MSE, clean labels" + band)
+    band = f"; ours: mean of {len(seeds)} seeds, band min-max" if len(seeds) > 1 else ""
+    axes[0].set_ylabel("test MSE (clean labels)")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=9, frameon=False)
-    fig.suptitle(f"Fig. 3: training on d = {D} rows, {D_KEPT} compressed rows (k = {DEGREE})")
+    fig.suptitle(f"Fig. 3: training on d = {D} rows or {D_KEPT} of them (k = {DEGREE}){band}")
     return save_figure(fig, path, rect=(0, 0.12, 1, 1))

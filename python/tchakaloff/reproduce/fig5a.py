@@ -35,6 +35,7 @@ from ._common import (
     fit_exponent,
     one_torch_thread,
     paper_table,
+    plain_log_ticks,
     pyplot,
     report_verdict,
     save_figure,
@@ -140,8 +141,7 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
         ),
         write_csv(out / "fig5a_fit.csv", ["fit", "alpha", "paper_alpha_same_grid"], fits),
     ]
-    means = (mean_full, mean_kept, *spread)
-    paths.append(_plot(out / "fig5a.png", d_grid, kept_grid, means, paper, fits, len(seeds)))
+
     checks = [
         Check("alpha, full data vs d", fits[0][1], fits[0][2], "shown", None),
         Check("alpha, compressed vs d'", fits[1][1], fits[1][2], "shown", None),
@@ -156,6 +156,9 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
     title = f"Fig. 5a (seeds {seeds[0]}..{seeds[-1]}, d = {sizes[0]}..{sizes[-1]})"
     notes = [f"quick: d <= {sizes[-1]}, {len(seeds)} seeds; paper: d <= 2^19, 10 seeds"]
     notes = notes if quick else []
+    means = (mean_full, mean_kept, *spread)
+    note = notes[0] if notes else ""
+    paths.append(_plot(out / "fig5a.png", d_grid, kept_grid, means, paper, fits, len(seeds), note))
     paths.append(
         report_verdict(out / "fig5a_verdict.csv", title + ": data scaling law", checks, notes)
     )
@@ -176,7 +179,7 @@ def _paper_means(sizes: list[int]) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
-def _plot(path, d_grid, kept_grid, means, paper, fits, seeds: int) -> Path:
+def _plot(path, d_grid, kept_grid, means, paper, fits, seeds: int, note: str) -> Path:
     mean_full, mean_kept, spread_full, spread_kept = means
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.8), sharey=True)
@@ -207,6 +210,7 @@ def _plot(path, d_grid, kept_grid, means, paper, fits, seeds: int) -> Path:
         ax.plot(x_full, paper[0], marker="x", color="black", label="full data, paper", **theirs)
         ax.plot(x_kept, paper[1], marker="+", color="tab:blue", label="compressed, paper", **theirs)
         ax.set(xscale="log", yscale="log", xlabel=xlabel)
+        plain_log_ticks(ax, [*x_full, *x_kept])
     axes[0].set_ylabel(f"final test MSE (mean of {seeds} seeds, bars: std)")
     axes[0].set_title(f"Fig. 5a: d' = round(16 sqrt(d)) rows, k = {DEGREE}")
     axes[1].set_title(
@@ -215,5 +219,14 @@ def _plot(path, d_grid, kept_grid, means, paper, fits, seeds: int) -> Path:
         fontsize=9,
     )
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=9, frameon=False)
-    return save_figure(fig, path, rect=(0, 0.08, 1, 1))
+    fig.legend(
+        handles,
+        labels,
+        loc="lower center",
+        ncol=4,
+        fontsize=9,
+        frameon=False,
+        bbox_to_anchor=(0.5, 0.03),
+    )
+    fig.text(0.5, 0.01, note, ha="center", fontsize=8)
+    return save_figure(fig, path, rect=(0, 0.1, 1, 1))

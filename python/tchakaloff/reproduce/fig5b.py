@@ -42,6 +42,7 @@ from ._common import (
     fit_exponent,
     one_torch_thread,
     paper_table,
+    plain_log_ticks,
     pyplot,
     report_verdict,
     save_figure,
@@ -148,7 +149,15 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
             zip(widths, mean["kept"], mean["orig"], mean["cp"], paper_orig, paper_cp),
         ),
         write_csv(out / "fig5b_alpha.csv", list(fits), [fits.values()]),
-        _plot(out / "fig5b.png", widths, mean, spread, (paper_target, paper_orig, paper_cp), fits),
+        _plot(
+            out / "fig5b.png",
+            widths,
+            mean,
+            spread,
+            (paper_target, paper_orig, paper_cp),
+            fits,
+            "quick: " + _difference(setting) if quick else "",
+        ),
     ]
     paths.append(_verdict(out / "fig5b_verdict.csv", fits, setting, quick, seed))
     return paths
@@ -205,7 +214,7 @@ def _verdict(path: Path, fits: dict, setting: dict, quick: bool, seed: int) -> P
     return report_verdict(path, title + ": width scaling law", checks, notes)
 
 
-def _plot(path, widths, mean, spread, paper, fits) -> Path:
+def _plot(path, widths, mean, spread, paper, fits, note: str) -> Path:
     paper_target, paper_orig, paper_cp = paper
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 5.6))
@@ -243,9 +252,8 @@ def _plot(path, widths, mean, spread, paper, fits) -> Path:
     )
     ax.set(xscale="log", yscale="log", xlabel="width: neurons d (original), kept d' (compressed)")
     ax.set_ylabel("final test MSE (mean over seeds, bars: std)")
-    ticks = sorted({*widths.tolist(), *np.round(mean["kept"]).astype(int).tolist()})
-    ax.set_xticks(ticks, [str(t) for t in ticks], rotation=45, ha="right", fontsize=8)
-    ax.minorticks_off()
+    plain_log_ticks(ax, [*widths, *mean["kept"]])
     ax.set_title("Fig. 5b: loss ~ width^-alpha; d' = 16 sqrt(d), k = 6")
-    fig.legend(loc="lower center", ncol=2, fontsize=8, frameon=False)
-    return save_figure(fig, path, rect=(0, 0.1, 1, 1))
+    fig.legend(loc="lower center", ncol=2, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0.04))
+    fig.text(0.5, 0.01, note, ha="center", fontsize=7, wrap=True)
+    return save_figure(fig, path, rect=(0, 0.13, 1, 1))
