@@ -148,7 +148,8 @@ def _verdict(path: Path, final: list[tuple], seeds: list[int]) -> Path:
                 passed,
             )
         )
-    title = f"Fig. 3 (seeds {seeds[0]}..{seeds[-1]}, {EPOCHS} epochs): compressed training sets"
+    which = f"seed {seeds[0]}" if len(seeds) == 1 else f"seeds {seeds[0]}..{seeds[-1]}"
+    title = f"Fig. 3 ({which}, {EPOCHS} epochs): compressed training sets"
     return report_verdict(path, title, checks)
 
 
