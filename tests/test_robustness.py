@@ -124,7 +124,7 @@ def test_compress_layer_near_double_range_respects_size():
         lambda x: reduce(x, degree=2),
         lambda x: compress(x, size=60, degree=2),
         lambda x: compress(x, size=60, degree=2, partition="greedy"),
-        lambda x: compress_dataset(x, np.arange(len(x)) % 3, size=60, degree=1),
+        lambda x: compress_dataset(x, np.arange(len(x)) % 3, size=60, degree=1, discrete=True),
     ],
     ids=["reduce", "kd", "greedy", "dataset"],
 )
