@@ -21,9 +21,10 @@ import argparse
 import json
 import os
 import re
+import resource
+import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import venv
 import zipfile
@@ -44,7 +45,7 @@ def run(command: list[str], **kwargs) -> tuple[subprocess.CompletedProcess, floa
 
 def policy_of(show: str) -> str:
     """The platform tag `auditwheel show` finds the wheel consistent with."""
-    match = re.search(r'consistent with the following platform tag:\s*"([^"]+)"', show)
+    match = re.search(r'consistent\s+with\s+the\s+following\s+platform\s+tag:\s*"([^"]+)"', show)
     if not match:
         raise SystemExit(f"auditwheel show names no platform tag:\n{show}")
     return match.group(1)
@@ -53,7 +54,7 @@ def policy_of(show: str) -> str:
 def external_libraries(show: str) -> list[str]:
     """The shared libraries `auditwheel show` says the wheel needs from the system, beyond
     those every manylinux policy allows (it lists none when everything is bundled)."""
-    match = re.search(r"external shared libraries[^:]*:\s*\n((?:\s*\S+\s*\n?)*)", show)
+    match = re.search(r"external\s+shared\s+libraries[^:]*:\s*\n((?:\s*\S+\s*\n?)*)", show)
     return match.group(1).split() if match else []
 
 
@@ -65,44 +66,47 @@ def main(argv: list[str] | None = None) -> None:
     load_before = os.getloadavg()
     record: dict = {"meta": run_meta("bench/check_wheel.py", argv, ("auditwheel", "pip"))}
 
-    with tempfile.TemporaryDirectory(prefix="tchakaloff-wheel-") as scratch_name:
-        scratch = Path(scratch_name)
-        if args.wheel is None:
-            pip_wheel = [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps"]
-            _, record["build_seconds"] = run([*pip_wheel, "-w", str(scratch / "dist")])
-            (wheel,) = (scratch / "dist").glob("tchakaloff-*.whl")
-        else:
-            wheel = args.wheel.resolve()
+    scratch = ROOT / "build" / "check_wheel"  # kept for a look afterwards, emptied each run
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    if args.wheel is None:
+        pip_wheel = [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps"]
+        _, record["build_seconds"] = run([*pip_wheel, "-w", str(scratch / "dist")])
+        # CPU time of the compilers, less dependent on the machine's load than seconds
+        record["build_cpu_seconds"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime)
+        (wheel,) = (scratch / "dist").glob("tchakaloff-*.whl")
+    else:
+        wheel = args.wheel.resolve()
 
-        repair = ["auditwheel", "repair", str(wheel), "-w", str(scratch / "repaired")]
-        _, record["repair_seconds"] = run(repair)
-        (repaired,) = (scratch / "repaired").glob("tchakaloff-*.whl")
-        show = run(["auditwheel", "show", str(repaired)])[0].stdout
-        print(show)
-        with zipfile.ZipFile(repaired) as archive:
-            names = archive.namelist()
-        record.update(
-            wheel=repaired.name,
-            wheel_bytes=wheel.stat().st_size,
-            repaired_wheel_bytes=repaired.stat().st_size,
-            policy=policy_of(show),
-            external_libraries=external_libraries(show),
-            bundled_libraries=sorted(Path(n).name for n in names if ".libs/" in n),
-            cmake_package=sorted(n for n in names if "/cmake/tchakaloff/" in n),
-        )
+    repair = ["auditwheel", "repair", str(wheel), "-w", str(scratch / "repaired")]
+    _, record["repair_seconds"] = run(repair)
+    (repaired,) = (scratch / "repaired").glob("tchakaloff-*.whl")
+    show = run(["auditwheel", "show", str(repaired)])[0].stdout
+    print(show)
+    with zipfile.ZipFile(repaired) as archive:
+        names = archive.namelist()
+    record.update(
+        wheel=repaired.name,
+        wheel_bytes=wheel.stat().st_size,
+        repaired_wheel_bytes=repaired.stat().st_size,
+        policy=policy_of(show),
+        external_libraries=external_libraries(show),
+        bundled_libraries=sorted(Path(n).name for n in names if ".libs/" in n and n[-1] != "/"),
+        cmake_package=sorted(n for n in names if "/cmake/tchakaloff/" in n),
+    )
 
-        environment = scratch / "venv"
-        venv.create(environment, with_pip=True)
-        python = environment / "bin" / "python"
-        _, record["install_seconds"] = run([str(python), "-m", "pip", "install", str(repaired)])
-        demo, record["demo_seconds"] = run([str(environment / "bin" / "tchakaloff"), "demo"])
-        print(demo.stdout)
-        downstream = ROOT / "cpp" / "tests" / "downstream" / "check_downstream.py"
-        consumer, record["downstream_seconds"] = run(
-            [str(python), str(downstream), str(scratch / "downstream")]
-        )
-        print(consumer.stdout[-2000:])
-        record["downstream"] = consumer.stdout.strip().splitlines()[-1]
+    environment = scratch / "venv"
+    venv.create(environment, with_pip=True)
+    python = environment / "bin" / "python"
+    _, record["install_seconds"] = run([str(python), "-m", "pip", "install", str(repaired)])
+    demo, record["demo_seconds"] = run([str(environment / "bin" / "tchakaloff"), "demo"])
+    print(demo.stdout)
+    downstream = ROOT / "cpp" / "tests" / "downstream" / "check_downstream.py"
+    consumer, record["downstream_seconds"] = run(
+        [str(python), str(downstream), str(scratch / "downstream")]
+    )
+    print(consumer.stdout[-2000:])
+    record["downstream"] = consumer.stdout.strip().splitlines()[-1]
 
     record["load_average"] = {"before": load_before, "after": os.getloadavg()}
     args.out.parent.mkdir(parents=True, exist_ok=True)
