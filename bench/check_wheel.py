@@ -71,6 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     scratch.mkdir(parents=True)
     if args.wheel is None:
         pip_wheel = [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps"]
+        pip_wheel += ["-C", f"build-dir={scratch / 'build'}"]  # a clean build every run
         _, record["build_seconds"] = run([*pip_wheel, "-w", str(scratch / "dist")])
         # CPU time of the compilers, less dependent on the machine's load than seconds
         record["build_cpu_seconds"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime)
