@@ -14,7 +14,9 @@ means the same in every fit. Models, with the same hyper-parameters in every fit
                                       (its loss is not a polynomial in y), cells="x" beside;
   HistGradientBoostingRegressor       the full fit on all n rows (random_state 0), on this
                                       task (moments of (x1, x2, y)) and on make_friedman1
-                                      (10 features, noise sd 1: kernel features, m = 11).
+                                      (10 features, noise sd 1: kernel features, m = 11;
+                                      `--friedman-rows` 2e4 rows, as kernel summaries of 1e5
+                                      rows in 11 columns take minutes on a busy machine).
 
 Fits, side by side in one run (one at a time, wall time of `fit`):
 
@@ -146,12 +148,12 @@ def kernel_model(name: str, model, X, y, test, args, seeds, cells: str = "x") ->
     return result
 
 
-def boosting(args, seeds, make_task) -> dict:
-    """Full, compressed with and without weights, random; over `seeds` data sets."""
+def boosting(args, seeds, make_task, n: int) -> dict:
+    """Full, compressed with and without weights, random; over `seeds` data sets of n rows."""
     model = HistGradientBoostingRegressor(random_state=0)
     per_seed = []
     for seed in seeds:
-        X, y, test = make_task(args.rows, seed)
+        X, y, test = make_task(n, seed)
         print(f"boosting on {make_task.__name__}: data seed {seed}", flush=True)
         full, seconds = timed_fit(clone(model), X, y)
         compressed = CompressedEstimator(clone(model), size=args.size, degree=DEGREE)
@@ -190,6 +192,7 @@ def boosting(args, seeds, make_task) -> dict:
         for method in methods[1:]
     }
     return {
+        "rows": n,
         "representation": kept.representation,
         "summary": summary,
         "ratios": error_ratios,
@@ -221,11 +224,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=100_000, help="training rows n")
     parser.add_argument("--size", type=int, default=2_000, help="rows kept")
     parser.add_argument("--full-rows", type=int, default=20_000, help="KernelRidge/SVR full fit")
+    parser.add_argument(
+        "--friedman-rows", type=int, default=20_000, help="rows of the make_friedman1 task"
+    )
     parser.add_argument("--seeds", type=int, default=5, help="random subsets / boosting data")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     if args.quick:
-        args.rows, args.full_rows = 20_000, 5_000
+        args.rows, args.full_rows, args.friedman_rows = 20_000, 5_000, 5_000
     out = args.out or here / "results" / (
         "compare_sklearn_quick.json" if args.quick else "compare_sklearn.json"
     )
@@ -245,8 +251,10 @@ def main(argv: list[str] | None = None) -> int:
     models["SVR"]["compressed, cells x"] = fit_compressed(svr, X, y, test, args.size, DEGREE)
     for name in ("KernelRidge", "SVR"):
         models[name]["ratios"] = ratios(models[name])
-    models["HistGradientBoostingRegressor"] = boosting(args, seeds, task)
-    models["HistGradientBoostingRegressor, friedman1"] = boosting(args, seeds, friedman_task)
+    models["HistGradientBoostingRegressor"] = boosting(args, seeds, task, args.rows)
+    models["HistGradientBoostingRegressor, friedman1"] = boosting(
+        args, seeds, friedman_task, args.friedman_rows
+    )
 
     meta = {
         **run_meta("compare_sklearn.py", argv, ("tchakaloff", "numpy", "scipy", "scikit-learn")),
