@@ -4,6 +4,7 @@
 
 import enum
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -87,8 +88,8 @@ def compress(
 def reduce_cells(
     points: NDArray[np.float64],
     weights: NDArray[np.float64] | None,
-    order: Sequence[int],
-    offsets: Sequence[int],
+    order: Sequence[int] | NDArray[np.integer[Any]],  # any sequence of ints (copied)
+    offsets: Sequence[int] | NDArray[np.integer[Any]],
     degree: int,
     options: CompressOptions = ...,
     progress: Callable[[int, int], None] | None = None,
