@@ -3,7 +3,7 @@
 # the core refuses anything else instead of copying it.
 
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, type_check_only
 
 import numpy as np
 from numpy.typing import NDArray
@@ -15,10 +15,8 @@ cpu_runs_x86_64_v3: bool  # whether this CPU runs the x86-64-v3 build
 class ReductionError(ArithmeticError): ...
 
 # pybind11 enums: their members are instances of the class, which is no enum.Enum
-class Basis:
-    monomial: ClassVar[Basis]
-    chebyshev: ClassVar[Basis]
-    __members__: ClassVar[dict[str, Basis]]
+@type_check_only
+class _Enum:
     def __init__(self, value: int) -> None: ...
     def __int__(self) -> int: ...
     def __index__(self) -> int: ...
@@ -27,17 +25,15 @@ class Basis:
     @property
     def value(self) -> int: ...
 
-class Partition:
+class Basis(_Enum):
+    monomial: ClassVar[Basis]
+    chebyshev: ClassVar[Basis]
+    __members__: ClassVar[dict[str, Basis]]
+
+class Partition(_Enum):
     kd: ClassVar[Partition]
     greedy: ClassVar[Partition]
     __members__: ClassVar[dict[str, Partition]]
-    def __init__(self, value: int) -> None: ...
-    def __int__(self) -> int: ...
-    def __index__(self) -> int: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def value(self) -> int: ...
 
 # Options carry the core's defaults, which are the product's; the arrays of a result are
 # views of the result's own buffers (no copy).
