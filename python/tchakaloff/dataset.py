@@ -328,10 +328,13 @@ def compress_dataset(
     w = as_weights(sample_weight, n)
     if w is not None:
         _check_finite(w.reshape(-1, 1), "sample_weight")
-        if (w < 0).any() or not w.sum() > 0:
+        with np.errstate(over="ignore"):
+            total = w.sum()
+        if (w < 0).any() or not 0 < total < np.inf:
             raise ValueError(
-                "sample_weight must be >= 0 with a positive total; drop rows of weight 0 "
-                "instead of passing negative weights"
+                "sample_weight must be >= 0 with a positive, finite total; drop rows of "
+                "weight 0 instead of passing negative weights, and scale weights whose total "
+                "overflows"
             )
     target = min(as_size(size, n, "row"), n)  # as in compress: size >= n keeps every row
     threads = core_threads(n_jobs)

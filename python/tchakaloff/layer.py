@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._threads import core_threads
-from ._validation import as_degree, as_size, as_weights
+from ._validation import as_array, as_degree, as_size, as_weights
 from .baselines import kmeans_merge, random_subset
 from .compression import compress_converted
 from .reduction import n_moments
@@ -85,7 +85,7 @@ class LayerCompression:
 
 
 def _as_matrix(value: ArrayLike, name: str, hint: str) -> NDArray[np.float64]:
-    array = np.asarray(value)
+    array = as_array(value, name)
     if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
         raise ValueError(f"{name} must be a real numeric array, got dtype {array.dtype}")
     if array.ndim != 2:

@@ -12,7 +12,15 @@ from numpy.typing import ArrayLike, NDArray
 from ._native import core as _core
 from ._native import options
 from ._threads import core_threads
-from ._validation import as_degree, as_int, as_points, as_weights, check_mass, weight_scale
+from ._validation import (
+    as_array,
+    as_degree,
+    as_int,
+    as_points,
+    as_weights,
+    check_mass,
+    weight_scale,
+)
 
 ReductionError = _core.ReductionError
 ReductionError.__doc__ = (
@@ -178,7 +186,7 @@ def reduce(
 
 def _as_features(values: ArrayLike, n: int, r: int | None = None) -> NDArray[np.float64]:
     """Feature values as a finite, contiguous float64 (n, r) array."""
-    array = np.asarray(values)
+    array = as_array(values, "features")
     if array.ndim != 2 or array.shape[0] != n or (r is not None and array.shape[1] != r):
         want = f"({n}, {'r' if r is None else r})"
         raise ValueError(f"features must have shape {want}, one row per point; got {array.shape}")
