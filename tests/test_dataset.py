@@ -145,7 +145,11 @@ def test_classes_are_compressed_apart_and_keep_their_mass(labels):
     y = cls if labels == "int" else np.array(["a", "b", "c", "d"])[cls]
     sample_weight = rng.uniform(0.5, 2.0, len(x))
     k = 3
-    res = tchakaloff.compress_dataset(x, y, size=500, degree=k, sample_weight=sample_weight)
+    # integer classes are asked for; strings are classes by default
+    asked = {"discrete": True} if labels == "int" else {}
+    res = tchakaloff.compress_dataset(
+        x, y, size=500, degree=k, sample_weight=sample_weight, **asked
+    )
     assert res.discrete
     assert len(res) <= 500
     np.testing.assert_array_equal(res.y, y[res.indices])
@@ -208,6 +212,42 @@ def test_float_labels_are_regression_unless_told():
     assert not tchakaloff.compress_dataset(x, counts, size=200, degree=2, discrete=False).discrete
 
 
+def test_integer_labels_are_regression_unless_asked():
+    """Counts are numbers: by default an integer y is compressed exactly as the same values
+    in floats, and its moments in (x, y) are kept; classes need discrete=True."""
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(2000, 2))
+    counts = rng.poisson(np.exp(x[:, 0]))
+    as_int = tchakaloff.compress_dataset(x, counts, size=200, degree=2)
+    as_float = tchakaloff.compress_dataset(x, counts.astype(np.float64), size=200, degree=2)
+    assert not as_int.discrete
+    np.testing.assert_array_equal(as_int.indices, as_float.indices)
+    np.testing.assert_array_equal(as_int.weights, as_float.weights)
+    assert as_int.y.dtype == counts.dtype
+    joint = np.column_stack([x, counts])
+    np.testing.assert_allclose(
+        tchakaloff.moments(joint[as_int.indices], as_int.weights, degree=2),
+        tchakaloff.moments(joint, degree=2),
+        rtol=1e-9,
+        atol=1e-9 * len(x),
+    )
+    classes = tchakaloff.compress_dataset(x, counts, size=200, degree=2, discrete=True)
+    assert classes.discrete
+    for c in np.unique(counts):
+        kept = classes.weights[classes.y == c].sum()
+        np.testing.assert_allclose(kept, (counts == c).sum(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [bool, str, object])
+def test_bool_string_and_object_labels_stay_classes(dtype):
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(1000, 2))
+    y = (x[:, 0] > 0).astype(dtype)
+    res = tchakaloff.compress_dataset(x, y, size=200, degree=2)
+    assert res.discrete
+    np.testing.assert_allclose(res.weights[res.y == y[0]].sum(), (y == y[0]).sum(), rtol=1e-12)
+
+
 def test_fractional_size_and_all_rows():
     x, y = teacher_data(500, np.random.default_rng(6))
     assert len(tchakaloff.compress_dataset(x, y, size=0.2, degree=2)) <= 100
@@ -240,13 +280,19 @@ BAD = [
     ("X_1d", _X[:, 0], _Y, {}, r"2-d.*reshape"),
     ("y_3d", _X, _Y.reshape(300, 1, 1), {}, r"y must have shape"),
     ("string_target", _X, np.array(["a"] * 300), {"discrete": False}, r"must be numeric"),
-    ("classes_2d", _X, np.zeros((300, 2), dtype=int), {}, r"discrete labels must be 1-d"),
+    (
+        "classes_2d",
+        _X,
+        np.zeros((300, 2), dtype=int),
+        {"discrete": True},
+        r"discrete labels must be 1-d",
+    ),
     ("none_label", _X, np.array([None] + ["a"] * 299, dtype=object), {}, r"contains None"),
     (
         "classes_too_many_for_size",
         _X,
         np.arange(300) % 10,
-        {"size": 50, "degree": 2},
+        {"size": 50, "degree": 2, "discrete": True},
         r"too small for 10 classes",
     ),
 ]

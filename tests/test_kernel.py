@@ -214,7 +214,7 @@ def test_compress_dataset_kernel_classes_keep_their_totals():
     rng = np.random.default_rng(7)
     x = rng.normal(size=(2000, 12))
     y = rng.integers(0, 3, size=len(x))
-    result = tchakaloff.compress_dataset(x, y, size=90, rng=0)
+    result = tchakaloff.compress_dataset(x, y, size=90, discrete=True, rng=0)
     assert result.representation == "kernel" and result.discrete
     np.testing.assert_allclose(
         np.bincount(result.y, weights=result.weights, minlength=3), np.bincount(y), rtol=1e-9

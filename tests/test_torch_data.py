@@ -102,7 +102,7 @@ def test_loader_with_class_labels_and_plain_datasets():
     rng = np.random.default_rng(5)
     cls = rng.integers(0, 3, 900)
     x = rng.normal(size=(900, 2)) + cls[:, None]
-    res = tchakaloff.compress_dataset(x, cls, size=200, degree=2)
+    res = tchakaloff.compress_dataset(x, cls, size=200, degree=2, discrete=True)
     bx, by = next(iter(weighted_loader(res, batch_size=64, dtype=torch.float64)))
     assert by.dtype == torch.int64 and bx.dtype == torch.float64 and len(bx) == 64
 

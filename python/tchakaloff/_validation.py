@@ -103,6 +103,14 @@ def as_rng(rng: object) -> np.random.Generator:
         ) from error
 
 
+def seeded_rng(rng: object) -> np.random.Generator:
+    """:func:`as_rng` with None read as seed 0, for the randomised steps of a compression
+    (sampled bandwidths, pivots, eigen-features, output directions): a call without `rng`
+    then gives the same result every time, as :func:`tchakaloff.compress` does (where None
+    keeps the input order). Only the random baselines draw fresh numbers for None."""
+    return as_rng(0 if rng is None else rng)
+
+
 def weight_scale(weights: NDArray[np.float64] | None) -> float:
     """A power of two that brings the largest weight near 1, so that very small or very large
     weights lose no precision in the core (only their ratios matter). 1 when not needed."""

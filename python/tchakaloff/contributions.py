@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_rng
+from ._validation import seeded_rng
 from .reduction import reduce
 
 # Gram matrices are re-fitted with the first of these relative ridges that makes them
@@ -362,7 +362,8 @@ def compress_contributions(
         there were: what makes a compressed network move like the wide one under Adam-type
         optimisers, whose steps do not shrink with a unit's weight. None: the output alone.
     rng : numpy Generator or seed, optional
-        Seeds the randomised eigen-features (the result depends only on the data and rng).
+        Seeds the randomised eigen-features (the result depends only on the data and rng;
+        None is a fixed seed).
 
     Returns
     -------
@@ -420,7 +421,7 @@ def compress_gram(
             np.arange(width, dtype=np.int64), every, relative_error(every, gram @ every)
         )
 
-    generator = as_rng(rng)
+    generator = seeded_rng(rng)
     cells = _cells(gram, shift, min(_CELLS, size), generator)
     # every cell's share of the budget, by its number of units, adding up to size exactly
     exact = size * np.array([len(cell) for cell in cells]) / width

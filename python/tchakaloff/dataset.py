@@ -34,9 +34,11 @@ from .reduction import n_moments
 logger = logging.getLogger(__name__)
 
 REPRESENTATIONS = ("auto", "moments", "kernel")
-# dtype kinds read as class labels when `discrete` is left to None: bool, integers, strings,
-# Python objects. Floats are read as regression targets.
-_DISCRETE_KINDS = "biuUSO"
+# dtype kinds read as class labels when `discrete` is left to None: bool, strings, Python
+# objects. Numbers, integers included, are regression targets (counts, ratings, years):
+# integer class labels are common too, but reading counts as classes fails silently (every
+# value its own class), while classes read as numbers are asked for with discrete=True.
+_DISCRETE_KINDS = "bUSO"
 
 
 @dataclass(frozen=True)
@@ -243,7 +245,8 @@ def compress_dataset(
         Features.
     y : (n,) or (n, q) array
         Targets. Floats are regression targets: the objects are the joint rows (x, y), so
-        m = p + q. Class labels (integers, bools, strings; or ``discrete=True``) are not
+        m = p + q; integers too (counts). Class labels (bools, strings, objects; integer
+        classes with ``discrete=True``) are not
         moments of anything: each class is compressed on its own in x alone (m = p) and keeps
         its total weight, so the class proportions do not change.
     size : int or float
@@ -285,8 +288,9 @@ def compress_dataset(
         on the Fig. 3 task). Pass "all" for losses that are not polynomial in y (absolute
         error, Huber). Class labels are not columns: their cells are always in x.
     discrete : bool, optional
-        Treat y as class labels. By default: y's dtype is bool, integer, string or object.
-        Pass False for an integer-valued regression target (counts).
+        Treat y as class labels. By default: y's dtype is bool, string or object; numbers,
+        integers included, are regression targets. Pass True for integer class labels
+        (``discrete=True`` with digits' 0-9, say), False to read bools as numbers.
     partition : {"kd", "greedy"}
         How the cells are built, passed on to :func:`tchakaloff.compress`: balanced k-d cells
         (fastest) or the paper's greedy smallest balls (lower error, slower; the Fig. 3
@@ -399,7 +403,9 @@ def compress_dataset(
         """(kept rows within the part, weights, cell labels, error) of one part."""
         part_weights = None if w is None else w[rows]
         if representation == "kernel":
-            summary = summarize(objects[rows] / spread, part_weights, size=part_size, rng=rng)
+            summary = summarize(
+                objects[rows] / spread, part_weights, size=part_size, rng=rng, n_jobs=n_jobs
+            )
             return summary.indices, summary.weights, summary.cells, summary.feature_error
         assert k is not None  # the moments have a degree by now
         result = compress_converted(

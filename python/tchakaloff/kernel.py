@@ -43,7 +43,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_points, as_size, as_weights, check_mass
+from ._threads import core_threads
+from ._validation import as_points, as_size, as_weights, check_mass, seeded_rng
 from .reduction import reduce
 
 KERNELS = ("gaussian", "laplacian")
@@ -158,7 +159,7 @@ def median_bandwidth(
     """The median heuristic: the median distance between distinct rows (of a random sample of
     at most `sample` rows). Falls back to 1 when all sampled rows coincide."""
     x = as_points(X, "X")
-    generator = np.random.default_rng(rng)
+    generator = seeded_rng(rng)
     rows = x if len(x) <= sample else x[generator.choice(len(x), sample, replace=False)]
     d = np.sqrt(_squared_distances(rows, rows)[np.triu_indices(len(rows), 1)])
     d = d[d > 0]
@@ -191,7 +192,7 @@ def kernel_features(
     x = as_points(X, "X")
     n = len(x)
     w = as_weights(weights, n)
-    generator = np.random.default_rng(rng)
+    generator = seeded_rng(rng)
     features = np.zeros((n, rank))
     residual = np.ones(n)  # both kernels are 1 on the diagonal
     squared_norms = (x * x).sum(1)
@@ -344,6 +345,7 @@ def summarize(
     kernel: str = "gaussian",
     bandwidth: float | None = None,
     rng: np.random.Generator | int | None = None,
+    n_jobs: int | None = None,
 ) -> Summary:
     """Keep `size` rows of X with positive weights that match the data's leading kernel
     features exactly: a summary for MMD and for integrating smooth functions in any dimension.
@@ -362,7 +364,11 @@ def summarize(
         The kernel's length scale; by default the median heuristic
         (:func:`tchakaloff.kernel.median_bandwidth`).
     rng : numpy.random.Generator or int, optional
-        Seeds the pivots of the features (and the median heuristic's sample).
+        Seeds the pivots of the features (and the median heuristic's sample); None is a
+        fixed seed, so the result is the same on every call.
+    n_jobs : int, optional
+        Threads of the reductions (default: as in :func:`tchakaloff.reduce`; the result does
+        not depend on it).
 
     Returns
     -------
@@ -386,7 +392,8 @@ def summarize(
     if kernel not in KERNELS:
         raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
     target = min(as_size(size, n, "row"), n)
-    generator = np.random.default_rng(rng)
+    core_threads(n_jobs)  # checked here too: the herding path never reaches the core
+    generator = seeded_rng(rng)
     if bandwidth is None:
         bandwidth = median_bandwidth(x, rng=generator)
     if not (np.isfinite(bandwidth) and bandwidth > 0):
@@ -425,7 +432,11 @@ def summarize(
             weights=cell_weights,
             rng=generator,
         )
-        result = reduce(x[rows], cell_weights, features=features) if features.shape[1] else None
+        result = (
+            reduce(x[rows], cell_weights, features=features, n_jobs=n_jobs)
+            if features.shape[1]
+            else None
+        )
         if result is None:  # one point keeps only the total: the one nearest the cell's mean
             centre = np.average(x[rows], axis=0, weights=cell_weights)
             pick = np.array([int(np.argmin(((x[rows] - centre) ** 2).sum(1)))])

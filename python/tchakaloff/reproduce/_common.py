@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -49,6 +50,69 @@ def progress(items: Iterable[T], total: int, description: str) -> Iterator[T]:
     yield from tqdm(items, total=total, desc=description, leave=False)
 
 
+class RunProgress:
+    """One bar for a whole reproduction, in units of estimated work (say, neuron-epochs),
+    so that its time estimate is the run's and not the current loop's. No-op without tqdm."""
+
+    def __init__(self, total: float, description: str) -> None:
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            self._bar = None
+            return
+        bar_format = "{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]"
+        # smoothing=0: the rate averaged over the whole run, not the last loop's
+        self._bar = tqdm(total=float(total), desc=description, bar_format=bar_format, smoothing=0)
+
+    def advance(self, work: float, status: str | None = None) -> None:
+        if self._bar is not None:
+            if status is not None:
+                self._bar.set_postfix_str(status, refresh=False)
+            self._bar.update(float(work))
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of a reproduction's verdict: our number beside the paper's, and whether ours
+    meets `criterion` (None: shown for comparison, not judged)."""
+
+    what: str
+    ours: float | str
+    paper: float | str
+    criterion: str
+    passed: bool | None
+
+
+def _cell(value: float | str) -> str:
+    if isinstance(value, str):
+        return value
+    if not np.isfinite(value):
+        return str(value)
+    return f"{value:.3g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.2e}"
+
+
+def report_verdict(path: Path, title: str, checks: list[Check], notes: Iterable[str] = ()) -> Path:
+    """Print the verdict table on stdout (it is what the command reports) and write it as CSV."""
+    rows = [(c.what, _cell(c.ours), _cell(c.paper), c.criterion, _result(c.passed)) for c in checks]
+    header = ("check", "ours", "paper", "criterion", "result")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = [title, "  ".join(h.ljust(w) for h, w in zip(header, widths))]
+    lines += ["  ".join(str(v).ljust(w) for v, w in zip(row, widths)) for row in rows]
+    judged = [c.passed for c in checks if c.passed is not None]
+    lines.append(f"verdict: {sum(judged)} of {len(judged)} checks pass")
+    lines += [f"note: {note}" for note in notes]
+    print("\n".join(lines) + "\n")
+    return write_csv(path, list(header), rows)
+
+
+def _result(passed: bool | None) -> str:
+    return "-" if passed is None else ("pass" if passed else "FAIL")
+
+
 def pyplot():
     """matplotlib's pyplot on a file-only backend, with a clear error when it is missing."""
     try:
@@ -63,13 +127,21 @@ def pyplot():
     return plt
 
 
-def save_figure(fig, path: Path, dpi: int = 120) -> Path:
-    """Lay out, write and close a matplotlib figure."""
-    fig.tight_layout()
+def save_figure(fig, path: Path, dpi: int = 120, rect: tuple | None = None) -> Path:
+    """Lay out (inside `rect` of the figure, leaving room for a legend or note outside the
+    axes), write and close a matplotlib figure."""
+    fig.tight_layout(rect=rect)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi)
     pyplot().close(fig)
     return path
+
+
+def plain_log_ticks(ax, values) -> None:
+    """Label a log x axis at `values` only, as plain numbers (no crowded minor labels)."""
+    ticks = sorted({round(float(v)) for v in values})
+    ax.set_xticks(ticks, [str(t) for t in ticks], rotation=45, ha="right", fontsize=8)
+    ax.minorticks_off()
 
 
 def panel_label(name: str, lr: float, batch: int | None) -> str:

@@ -30,11 +30,14 @@ import numpy as np
 
 from ..dataset import compress_dataset
 from ._common import (
+    Check,
+    RunProgress,
     fit_exponent,
     one_torch_thread,
     paper_table,
-    progress,
+    plain_log_ticks,
     pyplot,
+    report_verdict,
     save_figure,
     sqrt_law_size,
     write_csv,
@@ -43,6 +46,7 @@ from ._common import (
 logger = logging.getLogger(__name__)
 
 DEGREE, N_TEST, EPOCHS, LR, BATCH = 6, 10_000, 400, 1e-3, 512
+RATIO = 1.6  # the exponent ratio we accept (the paper's theory: 2)
 FULL = {"sizes": [2**j for j in range(8, 20)], "seeds": 10}
 QUICK = {"sizes": [2**j for j in range(8, 16)], "seeds": 4}
 
@@ -58,7 +62,9 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
     with one_torch_thread():
         jobs = [(s, d) for s in seeds for d in sizes]
         tasks: dict[int, tuple] = {}
-        for s, d in progress(jobs, len(jobs), "fig5a"):
+        # both runs at a given d draw d rows per epoch: the work of a job is about 2 d + 500
+        bar = RunProgress(sum(2 * d + 500 for _, d in jobs), "fig5a")
+        for s, d in jobs:
             if s not in tasks:
                 tasks[s] = (teacher_task(max(sizes), N_TEST, np.random.default_rng(s)), student(s))
             full_task, model = tasks[s]
@@ -75,6 +81,7 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
             )
             kept_seconds = time.perf_counter() - start
             logger.info("seed %d, d %d: full %.4g, compressed %.4g", s, d, full[-1], kept[-1])
+            bar.advance(2 * d + 500, f"seed {s} d {d}")
             rows.append(
                 (
                     s,
@@ -89,11 +96,14 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
                 )
             )
 
+        bar.close()
+
     table = np.array(rows, dtype=float)
     d_grid = np.array(sizes, dtype=float)
     kept_grid = np.array([sqrt_law_size(d) for d in sizes], dtype=float)
     mean_full = np.array([table[table[:, 1] == d, 4].mean() for d in sizes])
     mean_kept = np.array([table[table[:, 1] == d, 5].mean() for d in sizes])
+    spread = [np.array([table[table[:, 1] == d, c].std() for d in sizes]) for c in (4, 5)]
     paper = _paper_means(sizes)
     fits = [
         ("full data vs d", fit_exponent(d_grid, mean_full), fit_exponent(d_grid, paper[0])),
@@ -131,7 +141,27 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
         ),
         write_csv(out / "fig5a_fit.csv", ["fit", "alpha", "paper_alpha_same_grid"], fits),
     ]
-    paths.append(_plot(out / "fig5a.png", d_grid, kept_grid, mean_full, mean_kept, paper, fits))
+
+    checks = [
+        Check("alpha, full data vs d", fits[0][1], fits[0][2], "shown", None),
+        Check("alpha, compressed vs d'", fits[1][1], fits[1][2], "shown", None),
+        Check(
+            "ratio of the two alphas",
+            ratio,
+            paper_ratio,
+            f">= {RATIO} (the paper predicts 2)",
+            bool(ratio >= RATIO),
+        ),
+    ]
+    title = f"Fig. 5a (seeds {seeds[0]}..{seeds[-1]}, d = {sizes[0]}..{sizes[-1]})"
+    notes = [f"quick: d <= {sizes[-1]}, {len(seeds)} seeds; paper: d <= 2^19, 10 seeds"]
+    notes = notes if quick else []
+    means = (mean_full, mean_kept, *spread)
+    note = notes[0] if notes else ""
+    paths.append(_plot(out / "fig5a.png", d_grid, kept_grid, means, paper, fits, len(seeds), note))
+    paths.append(
+        report_verdict(out / "fig5a_verdict.csv", title + ": data scaling law", checks, notes)
+    )
     return paths
 
 
@@ -149,23 +179,54 @@ def _paper_means(sizes: list[int]) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
-def _plot(path, d_grid, kept_grid, mean_full, mean_kept, paper, fits) -> Path:
+def _plot(path, d_grid, kept_grid, means, paper, fits, seeds: int, note: str) -> Path:
+    mean_full, mean_kept, spread_full, spread_kept = means
     plt = pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.8), sharey=True)
+    ours = {"capsize": 3, "lw": 1.8, "markersize": 5}
+    theirs = {"ls": "--", "lw": 1.2, "alpha": 0.6}
     for ax, x_full, x_kept, xlabel in (
-        (axes[0], d_grid, d_grid, "d (rows before compression)"),
-        (axes[1], d_grid, kept_grid, "rows trained on (d full, d' compressed)"),
+        (axes[0], d_grid, d_grid, "d: rows before compression"),
+        (axes[1], d_grid, kept_grid, "rows trained on: d (full), d' (compressed)"),
     ):
-        ax.loglog(x_full, mean_full, "o-", color="C0", label="full data (ours)")
-        ax.loglog(x_kept, mean_kept, "s-", color="C1", label="compressed (ours)")
-        ax.loglog(x_full, paper[0], "x--", color="C0", alpha=0.6, label="full data (paper)")
-        ax.loglog(x_kept, paper[1], "+--", color="C1", alpha=0.6, label="compressed (paper)")
-        ax.set(xlabel=xlabel, ylabel="final clean test MSE")
-    axes[0].set_title(f"Fig. 5a: d' = round(16 sqrt(d)), k = {DEGREE}")
+        ax.errorbar(
+            x_full,
+            mean_full,
+            spread_full,
+            marker="o",
+            color="black",
+            label="full data, ours",
+            **ours,
+        )
+        ax.errorbar(
+            x_kept,
+            mean_kept,
+            spread_kept,
+            marker="s",
+            color="tab:blue",
+            label="compressed, ours",
+            **ours,
+        )
+        ax.plot(x_full, paper[0], marker="x", color="black", label="full data, paper", **theirs)
+        ax.plot(x_kept, paper[1], marker="+", color="tab:blue", label="compressed, paper", **theirs)
+        ax.set(xscale="log", yscale="log", xlabel=xlabel)
+        plain_log_ticks(ax, [*x_full, *x_kept])
+    axes[0].set_ylabel(f"final test MSE (mean of {seeds} seeds, bars: std)")
+    axes[0].set_title(f"Fig. 5a: d' = round(16 sqrt(d)) rows, k = {DEGREE}")
     axes[1].set_title(
-        f"alpha full {fits[0][1]:.2f} (paper {fits[0][2]:.2f}), "
+        f"loss ~ rows^-alpha: full {fits[0][1]:.2f} (paper {fits[0][2]:.2f}), "
         f"compressed {fits[1][1]:.2f} (paper {fits[1][2]:.2f})",
         fontsize=9,
     )
-    axes[0].legend(fontsize=7)
-    return save_figure(fig, path)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(
+        handles,
+        labels,
+        loc="lower center",
+        ncol=4,
+        fontsize=9,
+        frameon=False,
+        bbox_to_anchor=(0.5, 0.03),
+    )
+    fig.text(0.5, 0.01, note, ha="center", fontsize=8)
+    return save_figure(fig, path, rect=(0, 0.1, 1, 1))

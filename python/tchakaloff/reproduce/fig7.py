@@ -35,10 +35,11 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
-from ._common import paper_table, progress, pyplot, save_figure, write_csv
+from ._common import RunProgress, paper_table, pyplot, save_figure, write_csv
 
 log = logging.getLogger(__name__)
 
@@ -127,9 +128,16 @@ def test_loss(net, batches) -> float:
         return float(np.mean([float(((net.predict(x)[:, 0] - y) ** 2).mean()) for x, y in batches]))
 
 
-def run_seed(seed: int, epochs: int, heads: int = HEADS, kept: int = KEPT) -> dict[str, np.ndarray]:
+def run_seed(
+    seed: int,
+    epochs: int,
+    heads: int = HEADS,
+    kept: int = KEPT,
+    on_epoch: Callable[[], None] = lambda: None,
+) -> dict[str, np.ndarray]:
     """Train the four nets on the same batches; per net, the test loss at epochs 0..epochs
-    and the mean training loss of every epoch (nan at epoch 0)."""
+    and the mean training loss of every epoch (nan at epoch 0). `on_epoch` is called after
+    every epoch (progress)."""
     import torch
 
     models = nets(seed, heads, kept)
@@ -142,7 +150,7 @@ def run_seed(seed: int, epochs: int, heads: int = HEADS, kept: int = KEPT) -> di
         for b in range(TEST_BATCHES)
     ]
     curves = {name: {"test": [test_loss(m, test)], "train": [np.nan]} for name, m in models.items()}
-    for _ in progress(range(epochs), epochs, f"fig7 seed {seed}"):
+    for _ in range(epochs):
         batches = [episodes(BATCH, data) for _ in range(STEPS_PER_EPOCH)]
         for name, model in models.items():
             losses = []
@@ -154,6 +162,7 @@ def run_seed(seed: int, epochs: int, heads: int = HEADS, kept: int = KEPT) -> di
                 losses.append(float(loss.detach()))
             curves[name]["train"].append(float(np.mean(losses)))
             curves[name]["test"].append(test_loss(model, test))
+        on_epoch()
     return {f"{kind}_{name}": np.array(c[kind]) for name, c in curves.items() for kind in c}
 
 
@@ -164,7 +173,9 @@ def gaps(curves: dict[str, np.ndarray], net: str) -> np.ndarray:
 def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
     setting = QUICK if quick else FULL
     seeds = [seed + s for s in setting["seeds"]]
-    runs = {s: run_seed(s, setting["epochs"]) for s in seeds}
+    bar = RunProgress(len(seeds) * setting["epochs"], "fig7")
+    runs = {s: run_seed(s, setting["epochs"], on_epoch=lambda: bar.advance(1)) for s in seeds}
+    bar.close()
     epochs = np.arange(setting["epochs"] + 1)
 
     rows = []

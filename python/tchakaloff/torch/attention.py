@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._threads import blas_on_one_thread
+from .._threads import blas_on_one_thread, core_threads
 from .._validation import as_size
 from ..compression import compress
 from ..contributions import compress_contributions
@@ -239,7 +239,7 @@ def compress_attention(
     calibration: torch.Tensor | None = None,
     shrink: float | None = 2.0,
     n_jobs: int | None = None,
-    rng: np.random.Generator | int | None = 0,
+    rng: np.random.Generator | int | None = None,
 ) -> CompressedAttention:
     """Keep at most `size` heads of a multi-head attention layer, with multiplicities.
 
@@ -277,9 +277,10 @@ def compress_attention(
     shrink : float or None, default 2.0
         `degree` alone: as in :func:`tchakaloff.compress_layer`.
     n_jobs : int, optional
-        Threads of the compression when `degree` is given.
-    rng : numpy Generator or seed, default 0
-        `calibration` alone: seeds the randomised eigen-features.
+        Threads of the compression when `degree` is given (the result does not depend on it).
+    rng : numpy Generator or seed, optional
+        Picks among the valid subsets (with `degree`) and seeds the randomised
+        eigen-features (`calibration` alone); None gives the same result on every call.
 
     Returns
     -------
@@ -288,6 +289,7 @@ def compress_attention(
         ``.fold()`` gives a plain :class:`MultiHeadAttention`.
     """
     mha = _check_attention(mha)
+    core_threads(n_jobs)  # checked on every path, as the other compressions do
     incoming, outgoing = _head_arrays(mha)
     if calibration is None:
         if degree is None:
@@ -296,7 +298,14 @@ def compress_attention(
                 "the heads' contributions on typical inputs), or both"
             )
         layer = compress_layer(
-            incoming, None, outgoing, size=size, degree=degree, shrink=shrink, n_jobs=n_jobs
+            incoming,
+            None,
+            outgoing,
+            size=size,
+            degree=degree,
+            shrink=shrink,
+            rng=rng,
+            n_jobs=n_jobs,
         )
         return _kept_heads(mha, layer.indices, layer.weights)
     kept = as_size(size, mha.heads, "head")
@@ -314,6 +323,7 @@ def compress_attention(
             degree=degree,
             metric=incoming_metric(objects[first], outgoing.shape[0]),
             functions=units,
+            rng=rng,
             n_jobs=n_jobs,
         )
         return _kept_heads(mha, first[picked.indices], picked.weights)

@@ -175,6 +175,7 @@ def compress_two_layer(
     size: float,
     degree: int,
     activation: Activation | None = None,
+    rng: np.random.Generator | int | None = None,
     n_jobs: int | None = None,
 ) -> CompressedMLP:
     """Compress the hidden layer between fc1 and fc2 into a :class:`CompressedMLP`.
@@ -193,8 +194,10 @@ def compress_two_layer(
         Moments matched per cell.
     activation : nn.Module or callable, default nn.ReLU()
         The hidden activation (any elementwise function).
+    rng : numpy Generator or int, optional
+        As in :func:`tchakaloff.compress_layer` (None: deterministic).
     n_jobs : int, optional
-        Threads of the compression.
+        Threads of the compression (the result does not depend on it).
 
     Returns
     -------
@@ -204,7 +207,9 @@ def compress_two_layer(
     """
     _check_linear(fc1, fc2)
     _as_module(nn.ReLU() if activation is None else activation)
-    layer = compress_layer(*_layer_arrays(fc1, fc2), size=size, degree=degree, n_jobs=n_jobs)
+    layer = compress_layer(
+        *_layer_arrays(fc1, fc2), size=size, degree=degree, rng=rng, n_jobs=n_jobs
+    )
     return _module_like(fc1, fc2, layer, activation)
 
 

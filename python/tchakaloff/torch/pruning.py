@@ -29,6 +29,7 @@ import torch
 from torch import nn
 from torch.nn import functional
 
+from .._validation import as_rng
 from ..baselines import random_subset
 from .weighted import PER_UNIT, Layer, _Hidden, _incoming, _keep, _outgoing, _set_units, leaves
 
@@ -297,7 +298,7 @@ def random_units(
         A pruned deep copy of the model.
     """
     pruned, hidden, kept = _prepare(model, widths)
-    generator = np.random.default_rng(rng)
+    generator = as_rng(rng)
     with torch.no_grad():
         for h, k in zip(hidden, kept):
             # Weighted width / kept each (the total weight stays the width).
@@ -342,7 +343,7 @@ def kmeans_merge(
     except ImportError as error:
         raise ImportError("kmeans_merge needs scikit-learn: pip install scikit-learn") from error
     pruned, hidden, kept = _prepare(model, widths)
-    generator = np.random.default_rng(rng)
+    generator = as_rng(rng)
     with torch.no_grad():
         for h, k in zip(hidden, kept):
             units = h.layer.weight.shape[0]

@@ -35,7 +35,7 @@ import torch
 from torch import nn
 
 from .._threads import blas_on_one_thread
-from .._validation import as_size
+from .._validation import as_size, seeded_rng
 from ..contributions import ContributionCompression, compress_gram
 from .weighted import (
     PER_UNIT,
@@ -152,13 +152,7 @@ def _hidden_sizes(size: object, widths: list[int]) -> list[int]:
         sizes = [as_size(s, w, "unit") for s, w in zip(size, widths)]
     else:
         sizes = [as_size(size, w, "unit") for w in widths]
-    for index, (kept, width) in enumerate(zip(sizes, widths)):
-        if kept > width:
-            raise ValueError(
-                f"size {kept} is larger than hidden layer {index}'s width {width}; pass at most "
-                f"the width (or a fraction of it)"
-            )
-    return sizes
+    return [min(kept, width) for kept, width in zip(sizes, widths)]  # as compress: keep all
 
 
 def _hidden(stages: list[_Stage], index: int) -> _Hidden:
@@ -276,7 +270,7 @@ def compress_mlp(
     size: int | float | Sequence[int | float],
     calibration: torch.Tensor,
     divide_gradients: bool = True,
-    rng: np.random.Generator | int | None = 0,
+    rng: np.random.Generator | int | None = None,
 ) -> CompressedNetwork:
     """Compress every hidden layer of a feed-forward network to real units with multiplicities.
 
@@ -289,16 +283,18 @@ def compress_mlp(
     size : int, float or sequence
         Kept units of every hidden layer: a count, a fraction of the width, or one value per
         hidden layer. Exactly this many are kept unless fewer distinct units exist or the
-        layer is matched as well with fewer.
+        layer is matched as well with fewer; a count at or above a layer's width keeps that
+        layer whole (as :func:`tchakaloff.compress` keeps every point).
     calibration : tensor
         Typical inputs, (n, ...) as the model takes them; a few hundred to a few thousand
         rows (up to 512 of them, evenly spaced, weigh the last hidden layer's units; 64 the
         earlier layers' gradients).
     divide_gradients : bool, default True
         The wide network's dynamics (see :class:`CompressedNetwork`).
-    rng : numpy Generator or seed, default 0
+    rng : numpy Generator or seed, optional
         Seeds the random output directions and eigen-features; the result is a function of
-        the model, the calibration data and rng.
+        the model, the calibration data and rng (None is a fixed seed, as in every
+        compression of this package).
 
     Returns
     -------
@@ -325,7 +321,7 @@ def compress_mlp(
     prefix, stages = _stages(copy.deepcopy(model).eval())
     sizes = _hidden_sizes(size, [_units(s.layer) for s in stages[:-1]])
     x = _calibration(calibration, stages[0].layer)
-    generator = np.random.default_rng(rng)
+    generator = seeded_rng(rng)
     x = x[_evenly(len(x), _CALIBRATION_ROWS)]
     subset = _evenly(len(x), _ROWS)
     try:
