@@ -185,6 +185,7 @@ def test_ctrl_c_interrupts_a_long_call(data, call):
     # by bench/interrupt_latency.py, not asserted here: a busy machine stretches it.
     code = f"""
         import signal, threading, os, time, numpy as np, tchakaloff as t
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # even if the parent ignores it
         x = np.random.default_rng(0).normal(size={data})
         sent = []
         def interrupt():
