@@ -2,8 +2,8 @@
 # Points are C-contiguous float64 (n, m) arrays and weights float64 (n,) arrays or None;
 # the core refuses anything else instead of copying it.
 
-import enum
 from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, type_check_only
 
 import numpy as np
 from numpy.typing import NDArray
@@ -14,13 +14,26 @@ cpu_runs_x86_64_v3: bool  # whether this CPU runs the x86-64-v3 build
 
 class ReductionError(ArithmeticError): ...
 
-class Basis(enum.Enum):
-    monomial = ...
-    chebyshev = ...
+# pybind11 enums: their members are instances of the class, which is no enum.Enum
+@type_check_only
+class _Enum:
+    def __init__(self, value: int) -> None: ...
+    def __int__(self) -> int: ...
+    def __index__(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> int: ...
 
-class Partition(enum.Enum):
-    kd = ...
-    greedy = ...
+class Basis(_Enum):
+    monomial: ClassVar[Basis]
+    chebyshev: ClassVar[Basis]
+    __members__: ClassVar[dict[str, Basis]]
+
+class Partition(_Enum):
+    kd: ClassVar[Partition]
+    greedy: ClassVar[Partition]
+    __members__: ClassVar[dict[str, Partition]]
 
 # Options carry the core's defaults, which are the product's; the arrays of a result are
 # views of the result's own buffers (no copy).
@@ -87,8 +100,8 @@ def compress(
 def reduce_cells(
     points: NDArray[np.float64],
     weights: NDArray[np.float64] | None,
-    order: Sequence[int],
-    offsets: Sequence[int],
+    order: Sequence[int] | NDArray[np.integer[Any]],  # any sequence of ints (copied)
+    offsets: Sequence[int] | NDArray[np.integer[Any]],
     degree: int,
     options: CompressOptions = ...,
     progress: Callable[[int, int], None] | None = None,

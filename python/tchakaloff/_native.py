@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from types import ModuleType
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from . import _core as _baseline
 
@@ -28,7 +28,10 @@ def _load() -> ModuleType:
     return _core_x86_64_v3
 
 
-core = _load()
+if TYPE_CHECKING:  # both builds export the same names, typed by _core.pyi
+    core = _baseline
+else:
+    core = _load()
 
 
 _Options = TypeVar("_Options")

@@ -43,7 +43,9 @@ def as_functions(functions: object, n: int) -> NDArray[np.float64]:
     return array
 
 
-def _leading_components(functions: NDArray, weights: NDArray, limit: int) -> NDArray[np.float64]:
+def _leading_components(
+    functions: NDArray[np.float64], weights: NDArray[np.float64], limit: int
+) -> NDArray[np.float64]:
     """At most `limit` columns spanning the weighted leading directions of the functions."""
     scaled = functions * np.sqrt(weights)[:, None]
     if functions.shape[1] <= functions.shape[0]:
@@ -55,17 +57,19 @@ def _leading_components(functions: NDArray, weights: NDArray, limit: int) -> NDA
     order = np.argsort(values)[::-1]
     largest = max(float(values[order[0]]), np.finfo(float).tiny)
     keep = order[values[order] > _FUNCTION_RTOL**2 * largest][:limit]
-    return functions @ basis[:, keep]
+    leading: NDArray[np.float64] = functions @ basis[:, keep]
+    return leading
 
 
-def _cell_frame(points: NDArray) -> NDArray:
+def _cell_frame(points: NDArray[np.float64]) -> NDArray[np.float64]:
     """The cell's points mapped onto [-1, 1]^m by its bounding box (flat columns to 0)."""
     low, high = points.min(axis=0), points.max(axis=0)
     half = (high - low) / 2
-    return (points - (low + high) / 2) / np.where(half > 0, half, 1.0)
+    frame: NDArray[np.float64] = (points - (low + high) / 2) / np.where(half > 0, half, 1.0)
+    return frame
 
 
-def _monomials(z: NDArray, powers: NDArray) -> NDArray:
+def _monomials(z: NDArray[np.float64], powers: NDArray[np.int64]) -> NDArray[np.float64]:
     """(n, M) values of the monomials z^powers[j], by products of a table of powers (far
     faster than a broadcast float power)."""
     table = np.ones((z.shape[1], int(powers.max(initial=0)) + 1, len(z)))
@@ -74,12 +78,18 @@ def _monomials(z: NDArray, powers: NDArray) -> NDArray:
     values = table[0, powers[:, 0]]
     for v in range(1, z.shape[1]):
         values = values * table[v, powers[:, v]]
-    return values.T
+    columns: NDArray[np.float64] = values.T
+    return columns
 
 
 def _cell_features(
-    x: NDArray, weights: NDArray, rows: NDArray, low: NDArray, high: NDArray, scale: NDArray
-) -> tuple[NDArray, NDArray, NDArray]:
+    x: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    rows: NDArray[np.intp],
+    low: NDArray[np.int64],
+    high: NDArray[np.int64],
+    scale: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """A cell's monomials up to degree k (in its [-1, 1] frame) and its degree-(k + 1)
     monomials, in a frame shared by all cells (`scale`) so that their sizes compare, minus
     the part that the degree-<=k moments already fix, along their leading singular
@@ -94,25 +104,26 @@ def _cell_features(
     return block, residual @ directions.T, sigma
 
 
-def _powers(m: int, degree: int) -> tuple[NDArray, NDArray]:
+def _powers(m: int, degree: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Exponents of the monomials of degree <= k, and of those of degree exactly k + 1."""
     low = exponents(m, degree)
     return low, exponents(m, degree + 1)[len(low) :]
 
 
-def _groups(labels: NDArray) -> tuple[NDArray, NDArray]:
+def _groups(labels: NDArray[np.int64]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     """The rows sorted by label (increasing rows within a label), and where each label's
     run starts: one sort for every cell's members."""
     order = np.argsort(labels, kind="stable")
     return order, np.flatnonzero(np.r_[True, np.diff(labels[order]) != 0])
 
 
-def _shared_scale(x: NDArray) -> NDArray:
+def _shared_scale(x: NDArray[np.float64]) -> NDArray[np.float64]:
     span = np.ptp(x, axis=0)
-    return 2 / np.where(span > 0, span, 1.0)
+    scale: NDArray[np.float64] = 2 / np.where(span > 0, span, 1.0)
+    return scale
 
 
-def _spread(sigmas: list[NDArray], budget: int) -> NDArray[np.int64]:
+def _spread(sigmas: list[NDArray[np.float64]], budget: int) -> NDArray[np.intp]:
     """How many leading next moments each cell matches: the `budget` largest of all."""
     values = np.concatenate(sigmas)
     owner = np.concatenate([np.full(len(s), c) for c, s in enumerate(sigmas)])
@@ -121,7 +132,11 @@ def _spread(sigmas: list[NDArray], budget: int) -> NDArray[np.int64]:
     return np.bincount(owner[ranked[:budget]], minlength=len(sigmas))
 
 
-def _moment_error(blocks: list[tuple[NDArray, NDArray]], moved: NDArray, weights: NDArray) -> float:
+def _moment_error(
+    blocks: list[tuple[NDArray[np.intp], NDArray[np.float64]]],
+    moved: NDArray[np.float64],
+    weights: NDArray[np.float64],
+) -> float:
     """Largest |moment residual| / cell weight over the cells (rows, degree-<=k block)."""
     error = 0.0
     for rows, block in blocks:
@@ -143,8 +158,8 @@ class CellReduction:
 
 
 def fill_cells(
-    x: NDArray,
-    w: NDArray | None,
+    x: NDArray[np.float64],
+    w: NDArray[np.float64] | None,
     degree: int,
     spare: int,
     result: CellReduction | _core.Compression,
@@ -208,12 +223,12 @@ def fill_cells(
 
 
 def recombine(
-    x: NDArray,
-    w: NDArray | None,
+    x: NDArray[np.float64],
+    w: NDArray[np.float64] | None,
     degree: int,
     size: int,
-    functions: NDArray,
-    cut: NDArray | None,
+    functions: NDArray[np.float64],
+    cut: NDArray[np.float64] | None,
     threads: int = 0,
 ) -> CellReduction:
     """At most `size` objects matching the cells' moments, the functions and the leading next

@@ -32,10 +32,11 @@ def _blas_threads(scipy_loaded: bool) -> ThreadpoolController:
     return ThreadpoolController()
 
 
-def blas_on_one_thread() -> contextlib.AbstractContextManager:
+def blas_on_one_thread() -> contextlib.AbstractContextManager[object]:
     """numpy's BLAS on one thread for the block. Our dense matrices are small (a cell's
     features, units x units), and on a busy machine BLAS's threads, or torch's OpenMP threads
     still spinning after its passes, compete for the same cores: a 360 x 35 SVD took 34 ms
     with two BLAS threads and 0.27 ms with one on 2 cores with one other busy process."""
     controller = _blas_threads("scipy.linalg" in sys.modules)
-    return controller.limit(limits=1, user_api="blas")
+    limit: contextlib.AbstractContextManager[object] = controller.limit(limits=1, user_api="blas")
+    return limit

@@ -157,19 +157,22 @@ def as_size(size: object, n: int, unit: str = "object") -> int:
             f"{unit}s), got {size!r}"
         )
     if isinstance(size, numbers.Integral):
-        if size < 1:
+        count = as_int(size, "size")
+        if count < 1:
             raise ValueError(f"size must be at least 1 {unit}, got {size}")
-        return as_int(size, "size")
-    if not 0 < size <= 1:
+        return count
+    fraction = float(size)  # numbers.Real is opaque to the type checker
+    if not 0 < fraction <= 1:
         raise ValueError(f"a fractional size must lie in (0, 1], got {size}")
-    return max(1, int(np.floor(size * n)))
+    return max(1, int(np.floor(fraction * n)))
 
 
 def power_of_two_scale(x: NDArray[np.float64]) -> NDArray[np.float64]:
     """Per column of `x`, the power of two at or just below its largest |value| (2^-1 for a
     zero column; 2^1024 would overflow): dividing by it is exact and brings the column into
     [-2, 2], where sums and squares cannot overflow."""
-    return np.ldexp(1.0, np.frexp(np.abs(x).max(axis=0))[1] - 1)
+    scale: NDArray[np.float64] = np.ldexp(1.0, np.frexp(np.abs(x).max(axis=0))[1] - 1)
+    return scale
 
 
 def within_double_range(x: NDArray[np.float64]) -> NDArray[np.float64]:

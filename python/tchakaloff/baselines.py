@@ -54,6 +54,7 @@ def kmeans_merge(
     seed = int(as_rng(rng).integers(2**31 - 1))
     model = KMeans(n_clusters=size, n_init=1, random_state=seed)
     model.fit((x - centre) / spread, sample_weight=w)
-    mass = np.bincount(model.labels_, weights=w, minlength=size)
+    # numpy's stubs type every bincount as intp; with weights= it is float64 (no copy here)
+    mass = np.bincount(model.labels_, weights=w, minlength=size).astype(np.float64, copy=False)
     keep = mass > 0
     return model.cluster_centers_[keep] * spread + centre, mass[keep]

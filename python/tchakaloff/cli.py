@@ -19,7 +19,9 @@ def _common_flags() -> argparse.ArgumentParser:
     return flags
 
 
-def _add_reproduce(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def _add_reproduce(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     from .reproduce import EXPERIMENTS
 
     parser = subparsers.add_parser(
@@ -57,7 +59,9 @@ def _degree(text: str) -> int | str:
         raise argparse.ArgumentTypeError(f"expected an integer or 'auto', got {text!r}") from None
 
 
-def _add_compress(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def _add_compress(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     parser = subparsers.add_parser(
         "compress",
         parents=[common],

@@ -11,7 +11,7 @@ from numpy.typing import ArrayLike, NDArray
 from ._native import core as _core
 from ._native import options as _options
 from ._progress import progress_callback
-from ._recombination import as_functions, fill_cells, recombine
+from ._recombination import CellReduction, as_functions, fill_cells, recombine
 from ._threads import blas_on_one_thread, core_threads
 from ._validation import (
     as_degree,
@@ -208,7 +208,8 @@ def compress_converted(
         w = None if w is None else w[order]
         functions = None if functions is None else functions[order]
     scale = weight_scale(w)
-    scaled = w if scale == 1.0 else w / scale
+    scaled = w if w is None or scale == 1.0 else w / scale
+    result: CellReduction | _core.Compression
     with blas_on_one_thread(), progress_callback(progress, "compress") as report:
         if functions is not None and len(x) > size:
             result = recombine(x, scaled, degree, size, functions, metric, threads)

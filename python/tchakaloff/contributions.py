@@ -26,7 +26,9 @@ contribution, so degree-1 moments of the contributions are what a sum over units
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -90,22 +92,27 @@ class ContributionCompression:
         return len(self.indices)
 
 
-def _lapack():
+def _lapack() -> tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]]:
     """LAPACK's Cholesky solve, factor and inverse from scipy (dposv, dpotrf, dpotri)."""
     from scipy.linalg.lapack import dposv, dpotrf, dpotri
 
     return dposv, dpotrf, dpotri
 
 
-def _transposed(matrices: NDArray) -> NDArray:
+def _transposed(matrices: NDArray[np.float64]) -> NDArray[np.float64]:
     """Every matrix of a stack transposed (ndarray.mT, which needs numpy 2)."""
     return np.swapaxes(matrices, -1, -2)
 
 
-def _block(gram: NDArray[np.float64], shift: float, units: NDArray[np.int64]) -> NDArray:
+def _block(
+    gram: NDArray[np.float64], shift: float, units: NDArray[np.int64]
+) -> NDArray[np.float64]:
     """gram + shift on the rows and columns of the units (..., k): the (..., k, k) blocks,
     by one gather from the C-ordered gram (sorted units read its rows in order)."""
-    return gram.ravel().take(units[..., :, None] * len(gram) + units[..., None, :]) + shift
+    blocks: NDArray[np.float64] = gram.ravel().take(
+        units[..., :, None] * len(gram) + units[..., None, :]
+    )
+    return blocks + shift
 
 
 def _cholesky_inverse(matrices: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -141,8 +148,9 @@ def _leading_features(
     once: one call for every cell of units.
     """
 
-    def times(columns: NDArray) -> NDArray:
-        return gram @ columns + shift * columns.sum(axis=-2, keepdims=True)
+    def times(columns: NDArray[np.float64]) -> NDArray[np.float64]:
+        product: NDArray[np.float64] = gram @ columns + shift * columns.sum(axis=-2, keepdims=True)
+        return product
 
     width = gram.shape[-1]
     probe = rng.standard_normal((*gram.shape[:-2], width, min(width, rank + oversampling)))
@@ -155,12 +163,13 @@ def _leading_features(
     nystrom = image @ _cholesky_inverse((core + _transposed(core)) / 2)
     # N's leading principal directions, each scaled by its singular value
     _, vectors = np.linalg.eigh(_transposed(nystrom) @ nystrom)
-    return nystrom @ vectors[..., : -rank - 1 : -1]
+    features: NDArray[np.float64] = nystrom @ vectors[..., : -rank - 1 : -1]
+    return features
 
 
 def _cells(
     gram: NDArray[np.float64], shift: float, count: int, rng: np.random.Generator
-) -> list[NDArray]:
+) -> list[NDArray[np.intp]]:
     """`count` balanced k-d cells of the units along the leading eigen-coordinates: the cell
     of the most units is halved at the median of its widest coordinate. Each cell's units
     come sorted, the order in which gathers from the Gram matrix read it fastest."""
@@ -184,8 +193,8 @@ def _cells(
 def _quadratures(
     gram: NDArray[np.float64],
     shift: float,
-    cells: list[NDArray],
-    shares: NDArray,
+    cells: list[NDArray[np.int64]],
+    shares: NDArray[np.int64],
     rng: np.random.Generator,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """Every cell's quadrature, in one list: at most `share` of its units with weights > 0
@@ -211,13 +220,16 @@ def _quadratures(
             indices.append(cell[[int(np.argmax(alignment))]])
             weights.append(np.array([float(len(cell))]))
         elif share > 1:
+            assert features is not None  # rank = the largest share - 1 > 0
             quadrature = reduce(features[number, : len(cell), : share - 1], degree=1)
             indices.append(cell[quadrature.indices])
             weights.append(quadrature.weights)
     return np.concatenate(indices), np.concatenate(weights)
 
 
-def _nonnegative_fit(block: NDArray, linear: NDArray) -> tuple[NDArray, NDArray | None]:
+def _nonnegative_fit(
+    block: NDArray[np.float64], linear: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
     """Non-negative c minimising c^T block c - 2 c^T linear, for a positive definite block,
     by block principal pivoting (Kim and Park, 2011) from the unconstrained optimum: every
     step solves on the units kept positive and swaps all that violate the optimality
@@ -266,8 +278,8 @@ def _with_ridge(block: NDArray[np.float64], ridge: float) -> NDArray[np.float64]
 
 
 def _refit(
-    gram: NDArray, shift: float, linear: NDArray, support: NDArray[np.int64]
-) -> tuple[NDArray[np.float64], NDArray | None]:
+    gram: NDArray[np.float64], shift: float, linear: NDArray[np.float64], support: NDArray[np.int64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
     """Non-negative c on `support` minimising c^T (G + shift) c - 2 c^T linear, and the
     Cholesky factor of G + shift (with the ridge) where c > 0 (see _nonnegative_fit)."""
     block = _block(gram, shift, support)
@@ -283,13 +295,16 @@ def _factor(block: NDArray[np.float64]) -> NDArray[np.float64]:
     """The Cholesky factor (lower triangle) of a Gram matrix with the re-fit's ridge."""
     _, dpotrf, _ = _lapack()
     for ridge in _RIDGES:
+        factor: NDArray[np.float64]
         factor, info = dpotrf(_with_ridge(block, ridge), lower=1)
         if info == 0:
             return factor
     raise ArithmeticError("the kept units' Gram matrix is not positive semi-definite")
 
 
-def _trim(factor: NDArray[np.float64], weights: NDArray, size: int) -> NDArray[np.bool_]:
+def _trim(
+    factor: NDArray[np.float64], weights: NDArray[np.float64], size: int
+) -> NDArray[np.bool_]:
     """Which `size` of the units to keep, given the Cholesky factor L (lower triangle) of
     their Gram matrix H = L L^T and the weights w > 0 that fit them best: units are dropped
     one at a time, each time the one whose loss the others make up best once re-fitted (it
@@ -395,9 +410,9 @@ def compress_gram(
         shift = _TOTAL_WEIGHT * norm2 / total**2
         linear = linear + shift * total
 
-    def relative_error(weights: NDArray, image: NDArray) -> float:
+    def relative_error(weights: NDArray[np.float64], image: NDArray[np.float64]) -> float:
         # ||U^T c - t|| from G c (c over all units): no pass over the M coordinates
-        square = weights @ image - 2 * weights @ measured
+        square = float(weights @ image - 2 * weights @ measured)
         return float(np.sqrt(max(square / norm2 + 1.0, 0.0))) if norm2 > 0 else 0.0
 
     if width <= size:

@@ -107,7 +107,7 @@ class NpyRows:
         self.path, self.offset = path, offset
         self.dtype, self.shape, self.ndim = np.dtype(dtype), tuple(shape), len(shape)
 
-    def __getitem__(self, key: Any) -> NDArray:
+    def __getitem__(self, key: Any) -> NDArray[Any]:
         key = key if isinstance(key, tuple) else (key,)
         start, stop, step = key[0].indices(self.shape[0])
         if step != 1:
@@ -115,7 +115,7 @@ class NpyRows:
         out = np.empty((max(stop, start) - start, *self.shape[1:]), dtype=self.dtype)
         with open(self.path, "rb") as file:
             file.seek(self.offset + start * self.dtype.itemsize * math.prod(self.shape[1:]))
-            if file.readinto(memoryview(out).cast("B")) != out.nbytes:
+            if file.readinto(out.data.cast("B")) != out.nbytes:
                 raise ValueError(f"{self.path} is shorter than its header says")
         return out[(slice(None), *key[1:])]
 
@@ -128,7 +128,7 @@ def _rows_per_chunk(m: int, chunks: int | None) -> int:
     return int(chunks)
 
 
-def from_npy(path: str | os.PathLike, chunks: int | None = None) -> da.Array:
+def from_npy(path: str | os.PathLike[str], chunks: int | None = None) -> da.Array:
     """A ``.npy`` file of shape (n, m) as a dask array of row chunks, read chunk by chunk.
 
     Parameters
@@ -165,7 +165,12 @@ def from_npy(path: str | os.PathLike, chunks: int | None = None) -> da.Array:
 
 
 def _from_file(
-    path: str, offset: int, dtype: np.dtype, shape: tuple, fortran: bool, chunks: int | None
+    path: str,
+    offset: int,
+    dtype: np.dtype[Any],
+    shape: tuple[int, ...],
+    fortran: bool,
+    chunks: int | None,
 ) -> da.Array:
     import dask.array as da
 
@@ -183,13 +188,14 @@ def _from_file(
         raise ValueError(f"{path} is shorter than its header says; the file is truncated")
     rows = _rows_per_chunk(shape[1], chunks)
     stat = os.stat(path)
-    return da.from_array(
+    array: da.Array = da.from_array(
         NpyRows(path, offset, dtype, tuple(shape)),
         chunks=(rows, shape[1]),
         name=f"npy-{path}-{stat.st_size}-{stat.st_mtime_ns}",
         meta=np.empty((0, shape[1]), dtype=dtype),
         asarray=True,
     )
+    return array
 
 
 def as_dask_rows(points: Any, chunks: int | None = None, name: str = "points") -> da.Array:
@@ -297,7 +303,7 @@ def _concat(parts: Sequence[_Part]) -> _Part:
 
 
 def _select(
-    part: _Part, keep: NDArray, weights: NDArray | None = None, error: float = 0.0
+    part: _Part, keep: NDArray[Any], weights: NDArray[np.float64] | None = None, error: float = 0.0
 ) -> _Part:
     """The rows `keep` of `part` (with new weights, and a moment error to carry along)."""
     return _Part(
@@ -335,7 +341,7 @@ def _reduce_cells(part: _Part, degree: int, n_jobs: int) -> _Part:
     return _select(part, np.asarray(result.indices), result.weights * scale, result.moment_error)
 
 
-def _finite_rows(block: NDArray, offset: int, name: str) -> NDArray[np.float64]:
+def _finite_rows(block: NDArray[Any], offset: int, name: str) -> NDArray[np.float64]:
     x = np.ascontiguousarray(block, dtype=np.float64)
     bad = ~np.isfinite(x)
     if bad.any():
@@ -348,7 +354,7 @@ def _finite_rows(block: NDArray, offset: int, name: str) -> NDArray[np.float64]:
     return x
 
 
-def _checked_weights(block: NDArray | None, offset: int) -> NDArray[np.float64] | None:
+def _checked_weights(block: NDArray[Any] | None, offset: int) -> NDArray[np.float64] | None:
     if block is None:
         return None
     w = np.ascontiguousarray(block, dtype=np.float64).reshape(-1)
@@ -361,9 +367,11 @@ def _checked_weights(block: NDArray | None, offset: int) -> NDArray[np.float64] 
     return w
 
 
-def _tree(leaves: list, merge: Callable, split_every: int) -> tuple[Any, int]:
+def _tree(
+    leaves: list[Any], merge: Callable[[list[Any]], Any], split_every: int
+) -> tuple[Any, int]:
     """Merge delayed leaves `split_every` at a time until one is left; (root, depth)."""
-    from dask import delayed
+    from dask.delayed import delayed
 
     level, depth = leaves, 0
     while len(level) > 1 or depth == 0:
@@ -375,7 +383,7 @@ def _tree(leaves: list, merge: Callable, split_every: int) -> tuple[Any, int]:
     return level[0], depth
 
 
-def _blocks(array: da.Array | None, count: int) -> list:
+def _blocks(array: da.Array | None, count: int) -> list[Any]:
     if array is None:
         return [None] * count
     return list(array.to_delayed().reshape(-1))
@@ -417,7 +425,7 @@ def _progress_bar(enabled: bool, description: str) -> Iterator[None]:
             bar.update(1)
 
     try:
-        with _Bar():
+        with _Bar():  # type: ignore[no-untyped-call]  # dask's Callback.__init__ is unannotated
             yield
     finally:
         bar.close()
@@ -484,7 +492,7 @@ class ChunkedReduction:
 
 
 def _reduce_leaf(
-    block: NDArray, wblock: NDArray | None, offset: int, degree: int, n_jobs: int
+    block: NDArray[Any], wblock: NDArray[Any] | None, offset: int, degree: int, n_jobs: int
 ) -> _Part:
     x = _finite_rows(block, offset, "points")
     w = _checked_weights(wblock, offset)
@@ -495,7 +503,12 @@ def _reduce_leaf(
 
 
 def _reduce_part(
-    x: NDArray, w: NDArray | None, rows: NDArray, degree: int, n_jobs: int, error: float = 0.0
+    x: NDArray[np.float64],
+    w: NDArray[np.float64] | None,
+    rows: NDArray[np.int64],
+    degree: int,
+    n_jobs: int,
+    error: float = 0.0,
 ) -> _Part:
     result = _reduce_in_memory(x, w, degree=degree, n_jobs=n_jobs)
     kept = result.indices
@@ -517,7 +530,7 @@ def _reduce_merge(parts: list[_Part], degree: int, n_jobs: int) -> _Part:
 
 
 def reduce(
-    points: da.Array | ArrayLike | str | os.PathLike,
+    points: da.Array | ArrayLike | str | os.PathLike[str],
     weights: da.Array | ArrayLike | None = None,
     *,
     degree: int,
@@ -561,7 +574,7 @@ def reduce(
         Column chunks, unknown chunk sizes, NaN or inf (naming the row), negative or all-zero
         weights, or N too large.
     """
-    from dask import delayed
+    from dask.delayed import delayed
 
     x = as_dask_rows(points, chunks)
     k = as_degree(degree)
@@ -626,7 +639,7 @@ def _kd_tree(sample: NDArray[np.float64], metric: NDArray[np.float64], cells: in
     """`cells` balanced k-d cells on the sample: the widest coordinate in `metric` units is cut
     at the sample's quantile that leaves cells // 2 cells on the left, until every part is one
     cell (or cannot be cut: a single distinct row)."""
-    nodes: list[list] = []  # [dim, cut, left, right, cell] per node
+    nodes: list[list[Any]] = []  # [dim, cut, left, right, cell] per node
 
     def node() -> int:
         nodes.append([0, 0.0, -1, -1, -1])
@@ -678,20 +691,22 @@ class _Summary:
     sample_labels: NDArray[Any] | None
 
 
-def _objects(xblock: NDArray, yblock: NDArray | None, discrete: bool, offset: int) -> NDArray:
+def _objects(
+    xblock: NDArray[Any], yblock: NDArray[Any] | None, discrete: bool, offset: int
+) -> NDArray[np.float64]:
     """The rows compressed: x, or the joint rows (x, y) for a regression target."""
     x = _finite_rows(xblock, offset, "X" if yblock is not None else "points")
     if yblock is None or discrete:
-        if discrete and yblock.dtype.kind == "f":
+        if discrete and yblock is not None and yblock.dtype.kind == "f":
             _finite_rows(yblock.reshape(-1, 1), offset, "y")
         return x
     return np.hstack([x, _finite_rows(yblock.reshape(len(x), -1), offset, "y")])
 
 
 def _summary(
-    xblock: NDArray,
-    wblock: NDArray | None,
-    yblock: NDArray | None,
+    xblock: NDArray[Any],
+    wblock: NDArray[Any] | None,
+    yblock: NDArray[Any] | None,
     offset: int,
     index: int,
     sample_rows: int,
@@ -713,10 +728,14 @@ def _summary(
     picked = bounds[:-1] + (rng.random(sample_rows) * np.diff(bounds)).astype(np.int64)
     classes = class_rows = class_mass = labels = None
     if discrete:
+        assert yblock is not None  # class labels come with discrete
         classes, inverse = np.unique(yblock, return_inverse=True)
         inverse = inverse.reshape(-1)
         class_rows = np.bincount(inverse, minlength=len(classes))
-        class_mass = np.bincount(inverse, weights=weight, minlength=len(classes))
+        # numpy's stubs type every bincount as intp; with weights= it is float64 (no copy here)
+        class_mass = np.bincount(inverse, weights=weight, minlength=len(classes)).astype(
+            np.float64, copy=False
+        )
         labels = yblock[picked]
     return _Summary(
         len(z),
@@ -765,7 +784,7 @@ def _plan(
     parts: list[_Summary],
     size: float,
     degree: int | str,
-    metric: NDArray | None,
+    metric: NDArray[np.float64] | None,
     standardize: bool,
     cut_columns: int | None,
     discrete: bool,
@@ -800,6 +819,7 @@ def _plan(
         counts = np.zeros(len(classes), dtype=np.int64)
         mass = np.zeros(len(classes))
         for p in parts:
+            assert p.classes is not None and p.class_rows is not None and p.class_mass is not None
             where = np.searchsorted(classes, p.classes)
             counts[where] += p.class_rows
             mass[where] += p.class_mass
@@ -823,9 +843,9 @@ def _first_cells(size: int, need: int, prepass: float) -> int:
 
 
 def _compress_leaf(
-    xblock: NDArray,
-    wblock: NDArray | None,
-    yblock: NDArray | None,
+    xblock: NDArray[Any],
+    wblock: NDArray[Any] | None,
+    yblock: NDArray[Any] | None,
     offset: int,
     plan: _Plan,
     discrete: bool,
@@ -838,6 +858,7 @@ def _compress_leaf(
     if plan.classes is None:
         cells = plan.trees[0].assign(z)
     else:
+        assert yblock is not None  # classes come from labels
         label = np.searchsorted(plan.classes, yblock)
         cells = np.empty(len(z), dtype=np.int64)
         for c, tree in enumerate(plan.trees):
@@ -890,7 +911,7 @@ def _two_level(
     size: float,
     degree: int | str,
     partition: str,
-    metric: NDArray | None,
+    metric: NDArray[np.float64] | None,
     standardize: bool,
     cut_columns: int | None,
     discrete: bool,
@@ -900,7 +921,7 @@ def _two_level(
     progress: bool,
 ) -> tuple[_Part, _Plan, int, int]:
     """Both passes: the plan (cells), then leaves, merges and the last step."""
-    from dask import delayed
+    from dask.delayed import delayed
 
     if partition not in PARTITIONS:
         raise ValueError(f"partition must be one of {PARTITIONS}, got {partition!r}")
@@ -973,7 +994,7 @@ class ChunkedCompression(ChunkedReduction):
 
 
 def compress(
-    objects: da.Array | ArrayLike | str | os.PathLike,
+    objects: da.Array | ArrayLike | str | os.PathLike[str],
     weights: da.Array | ArrayLike | None = None,
     *,
     size: float,
@@ -1100,8 +1121,8 @@ class ChunkedDatasetCompression:
 
 
 def compress_dataset(
-    X: da.Array | ArrayLike | str | os.PathLike,
-    y: da.Array | ArrayLike | str | os.PathLike,
+    X: da.Array | ArrayLike | str | os.PathLike[str],
+    y: da.Array | ArrayLike | str | os.PathLike[str],
     *,
     size: float,
     degree: int,
@@ -1172,6 +1193,7 @@ def compress_dataset(
         progress=progress,
     )
     logger.info("compressed %d rows to %d in %d chunks", x.shape[0], len(part.rows), len(rows))
+    assert part.labels is not None  # the rows kept carry their labels
     return ChunkedDatasetCompression(
         indices=part.rows,
         weights=part.weights,

@@ -11,6 +11,7 @@ close to ``L(theta)`` for every theta, and equals it exactly when l is a polynom
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -166,7 +167,9 @@ def _spread(z: NDArray[np.float64], w: NDArray[np.float64] | None) -> NDArray[np
     ones = np.ones(min(len(z), block))
     total = len(z) if w is None else w.sum()
 
-    def column_sums(transform):
+    def column_sums(
+        transform: Callable[[NDArray[np.float64]], NDArray[np.float64]],
+    ) -> NDArray[np.float64]:
         sums = np.zeros(z.shape[1])
         for start in range(0, len(z), block):
             rows = transform(z[start : start + block])
@@ -342,6 +345,7 @@ def compress_dataset(
     if representation not in REPRESENTATIONS:
         raise ValueError(f"representation must be one of {REPRESENTATIONS}, got {representation!r}")
     automatic = isinstance(degree, str) and degree == "auto"
+    k: int | None = None  # None: automatic, or kernel features (which have no degree)
     if not automatic:
         k = as_degree(degree)
         if representation == "kernel":
@@ -377,7 +381,7 @@ def compress_dataset(
     if representation == "auto":
         representation = "kernel" if automatic and prefers_kernel(m) else "moments"
     if representation == "moments":
-        if automatic:
+        if k is None:
             k = auto_degree(m, typical)
         need = n_moments(m, k)
         metric = 1 / spread
@@ -393,7 +397,9 @@ def compress_dataset(
         )
     sizes = _class_sizes(counts, mass, target, need) if discrete else np.array([target])
 
-    def compress_part(rows: NDArray[np.int64], part_size: int):
+    def compress_part(
+        rows: NDArray[np.intp], part_size: int
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int64], float]:
         """(kept rows within the part, weights, cell labels, error) of one part."""
         part_weights = None if w is None else w[rows]
         if representation == "kernel":
@@ -401,6 +407,7 @@ def compress_dataset(
                 objects[rows] / spread, part_weights, size=part_size, rng=rng, n_jobs=n_jobs
             )
             return summary.indices, summary.weights, summary.cells, summary.feature_error
+        assert k is not None  # the moments have a degree by now
         result = compress_converted(
             objects[rows],
             part_weights,

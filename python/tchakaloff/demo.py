@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .baselines import random_subset
-from .compression import compress
+from .compression import Compression, compress
 from .reduction import exponents, n_moments, reduce
 
 
@@ -45,7 +47,10 @@ def run_demo(seed: int = 0) -> None:
     _compression_table(rng)
 
 
-def _kept(result) -> tuple[np.ndarray, np.ndarray]:
+_Subset = tuple[NDArray[np.int64], NDArray[np.float64]]  # kept rows and their weights
+
+
+def _kept(result: Compression) -> _Subset:
     return result.indices, result.weights
 
 
@@ -60,14 +65,15 @@ def _compression_table(rng: np.random.Generator) -> None:
     print(f"Compression of d = {d} objects in R^{m} to 10%, matching moments up to k = {k}:")
     print("|error| of f = mean_i mean_a sigmoid(<w_i, x_a>) from the kept objects, mean of 20 x")
     print(f"{'method':>26} {'kept':>6} {'seconds':>8} {'|error|':>9}")
-    rows = [("random subset (d/d' each)", lambda: random_subset(d, d // 10, rng=rng))]
+    rows: list[tuple[str, Callable[[], _Subset]]] = [
+        ("random subset (d/d' each)", lambda: random_subset(d, d // 10, rng=rng))
+    ]
     for partition in ("kd", "greedy"):
-        rows.append(
-            (
-                f"compress, {partition}",
-                lambda p=partition: _kept(compress(w, size=0.1, degree=k, partition=p)),
-            )
-        )
+
+        def compressed(p: str = partition) -> _Subset:
+            return _kept(compress(w, size=0.1, degree=k, partition=p))
+
+        rows.append((f"compress, {partition}", compressed))
     for name, method in rows:
         start = time.perf_counter()
         kept, weights = method()

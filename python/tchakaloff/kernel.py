@@ -37,6 +37,7 @@ own features: the cost is O(n r_cell^2) instead of O(n size^2).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -120,23 +121,33 @@ def prefers_kernel(m: int) -> bool:
     return m >= KERNEL_FROM_DIMENSION
 
 
-def _squared_distances(a: NDArray, b: NDArray, a_squared: NDArray | None = None) -> NDArray:
+def _squared_distances(
+    a: NDArray[np.float64], b: NDArray[np.float64], a_squared: NDArray[np.float64] | None = None
+) -> NDArray[np.float64]:
     """|a_i - b_j|^2 from one matrix product (`a_squared`: the rows' squared norms, when a
     caller reuses them)."""
     if a_squared is None:
         a_squared = (a * a).sum(1)
     d = a_squared[:, None] + (b * b).sum(1)[None, :] - 2 * (a @ b.T)
-    return np.maximum(d, 0.0, out=d)
+    clipped: NDArray[np.float64] = np.maximum(d, 0.0, out=d)
+    return clipped
 
 
-def _kernel_of_squared(d: NDArray, kernel: str, bandwidth: float) -> NDArray:
+def _kernel_of_squared(
+    d: NDArray[np.float64], kernel: str, bandwidth: float
+) -> NDArray[np.float64]:
     """The kernel from squared distances (overwrites them)."""
+    values: NDArray[np.float64]
     if kernel == "gaussian":
-        return np.exp(d / (-2.0 * bandwidth * bandwidth), out=d)
-    return np.exp(np.sqrt(d, out=d) / -bandwidth, out=d)
+        values = np.exp(d / (-2.0 * bandwidth * bandwidth), out=d)
+    else:
+        values = np.exp(np.sqrt(d, out=d) / -bandwidth, out=d)
+    return values
 
 
-def kernel_matrix(a: ArrayLike, b: ArrayLike, *, kernel: str, bandwidth: float) -> NDArray:
+def kernel_matrix(
+    a: ArrayLike, b: ArrayLike, *, kernel: str, bandwidth: float
+) -> NDArray[np.float64]:
     """The kernel between every row of `a` and every row of `b`, shape (len(a), len(b))."""
     d = _squared_distances(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
     return _kernel_of_squared(d, kernel, bandwidth)
@@ -215,7 +226,9 @@ def kernel_features(
     return features[:, :filled], residual
 
 
-def _simplex_weights(block: NDArray, linear: NDArray) -> NDArray[np.float64]:
+def _simplex_weights(
+    block: NDArray[np.float64], linear: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """Weights v >= 0 with sum 1 minimising v^T block v - 2 v^T linear: the sum is a penalty
     far above the kernel's scale, then made exact."""
     from .contributions import _nonnegative_fit
@@ -225,11 +238,17 @@ def _simplex_weights(block: NDArray, linear: NDArray) -> NDArray[np.float64]:
     jitter = 1e-10 * float(np.trace(block)) / count
     augmented = block + penalty + jitter * np.eye(count)
     weights, _ = _nonnegative_fit(augmented, linear + penalty)
-    return weights / weights.sum()
+    normalised: NDArray[np.float64] = weights / weights.sum()
+    return normalised
 
 
 def _herd(
-    x: NDArray, w: NDArray | None, size: int, kernel: str, bandwidth: float, generator
+    x: NDArray[np.float64],
+    w: NDArray[np.float64] | None,
+    size: int,
+    kernel: str,
+    bandwidth: float,
+    generator: np.random.Generator,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64], float]:
     """Fully corrective kernel herding in K + F F^T (F: the leading quarter of the features):
     `size` points, their weights (sum 1) and their MMD to the data in K."""
@@ -284,9 +303,12 @@ def _herd(
     return rows, v, float(np.sqrt(max(squared, 0.0)))
 
 
-def _split_cells(x: NDArray, w: NDArray | None, size: int) -> list[NDArray[np.int64]]:
+def _split_cells(
+    x: NDArray[np.float64], w: NDArray[np.float64] | None, size: int
+) -> list[NDArray[np.intp]]:
     """Rows of k-d cells whose share of `size` is at most CELL_BUDGET: the heaviest cell is
     cut at the weighted median of its widest coordinate until none is above it."""
+    mass: Callable[[NDArray[np.intp]], float]
     mass = (lambda rows: float(len(rows))) if w is None else (lambda rows: float(w[rows].sum()))
     total = mass(np.arange(len(x)))
     cells = [np.arange(len(x))]
@@ -304,10 +326,10 @@ def _split_cells(x: NDArray, w: NDArray | None, size: int) -> list[NDArray[np.in
         cells += [order[:cut], order[cut:]]
 
 
-def _budgets(masses: NDArray, counts: NDArray, size: int) -> NDArray[np.int64]:
+def _budgets(masses: NDArray[np.float64], counts: NDArray[np.intp], size: int) -> NDArray[np.int64]:
     """`size` shared by mass (largest remainders), never more than a cell's rows."""
     share = size * masses / masses.sum()
-    budget = np.minimum(np.floor(share).astype(np.int64), counts)
+    budget: NDArray[np.int64] = np.minimum(np.floor(share).astype(np.int64), counts)
     while budget.sum() < size and (budget < counts).any():
         room = budget < counts
         gap = np.where(room, share - budget, -np.inf)

@@ -289,7 +289,10 @@ def compress_layer(
     # Exact copies are one object of larger weight: merging them first makes a network of
     # repeated neurons compress exactly, and gives the reduction distinct points.
     _, kept, inverse = np.unique(objects, axis=0, return_index=True, return_inverse=True)
-    weights = np.bincount(inverse.reshape(-1), weights=c, minlength=len(kept))
+    # numpy's stubs type every bincount as intp; with weights= it is float64 (no copy here)
+    weights = np.bincount(inverse.reshape(-1), weights=c, minlength=len(kept)).astype(
+        np.float64, copy=False
+    )
     if len(kept) > target and target < n:
         raise ValueError(
             f"size {target} is below N = {n}, the number of moments of degree <= {k} of "

@@ -47,7 +47,9 @@ def exponents(m: int, degree: int) -> NDArray[np.int64]:
     return np.asarray(_core.exponents(as_int(m, "m"), as_degree(degree)))
 
 
-def moments(points: ArrayLike, weights: ArrayLike | None = None, *, degree: int) -> NDArray:
+def moments(
+    points: ArrayLike, weights: ArrayLike | None = None, *, degree: int
+) -> NDArray[np.float64]:
     """Raw moments sum_i w_i prod_v x_iv^alpha_v for every alpha of :func:`exponents`.
 
     Parameters
@@ -169,7 +171,10 @@ def reduce(
     scale = weight_scale(w)
     threads = core_threads(n_jobs)
     result = _core.reduce(
-        x, w if scale == 1.0 else w / scale, k, options(_core.ReduceOptions, threads=threads)
+        x,
+        w if w is None or scale == 1.0 else w / scale,
+        k,
+        options(_core.ReduceOptions, threads=threads),
     )
     return Reduction(
         indices=np.asarray(result.indices),
@@ -204,7 +209,10 @@ def _reduce_features(
         raise ValueError("features has no columns; pass at least one test function")
     scale = weight_scale(w)
     result = _core.reduce(
-        values, w if scale == 1.0 else w / scale, 1, options(_core.ReduceOptions, threads=threads)
+        values,
+        w if w is None or scale == 1.0 else w / scale,
+        1,
+        options(_core.ReduceOptions, threads=threads),
     )
     return np.asarray(result.indices), result.weights * scale
 
@@ -224,8 +232,11 @@ def _feature_reduction(
     )
 
 
-def _weighted_sum(values: NDArray, w: NDArray | None) -> NDArray:
-    return values.sum(axis=0) if w is None else w @ values
+def _weighted_sum(
+    values: NDArray[np.float64], w: NDArray[np.float64] | None
+) -> NDArray[np.float64]:
+    total: NDArray[np.float64] = values.sum(axis=0) if w is None else w @ values
+    return total
 
 
 def _reduce_streamed(

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from pathlib import Path
+from typing import Protocol
 
 from . import fig2, fig3, fig4, fig5a, fig5b, fig7, networks, polylog, runtime
 from ._common import panel_label
@@ -12,7 +13,14 @@ from ._common import panel_label
 # is public too; it imports torch, so it is imported where it is used.
 __all__ = ["EXPERIMENTS", "panel_label"]
 
-EXPERIMENTS: dict[str, Callable] = {
+
+class Experiment(Protocol):
+    """A reproduction: writes its CSV and PNG files into `out` and returns their paths."""
+
+    def __call__(self, out: Path, quick: bool = False, seed: int = 0) -> list[Path]: ...
+
+
+EXPERIMENTS: dict[str, Experiment] = {
     "fig2": fig2.run,
     "fig3": fig3.run,
     "fig4": fig4.run,

@@ -7,11 +7,18 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from types import ModuleType
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
 PAPER_DATA = Path(__file__).parent / "paper_data"
+# a row of a table: the columns of its CSV
+Row = tuple[object, ...]
 T = TypeVar("T")
 
 
@@ -113,7 +120,7 @@ def _result(passed: bool | None) -> str:
     return "-" if passed is None else ("pass" if passed else "FAIL")
 
 
-def pyplot():
+def pyplot() -> ModuleType:
     """matplotlib's pyplot on a file-only backend, with a clear error when it is missing."""
     try:
         import matplotlib
@@ -127,7 +134,9 @@ def pyplot():
     return plt
 
 
-def save_figure(fig, path: Path, dpi: int = 120, rect: tuple | None = None) -> Path:
+def save_figure(
+    fig: Figure, path: Path, dpi: int = 120, rect: tuple[float, float, float, float] | None = None
+) -> Path:
     """Lay out (inside `rect` of the figure, leaving room for a legend or note outside the
     axes), write and close a matplotlib figure."""
     fig.tight_layout(rect=rect)
@@ -137,7 +146,7 @@ def save_figure(fig, path: Path, dpi: int = 120, rect: tuple | None = None) -> P
     return path
 
 
-def plain_log_ticks(ax, values) -> None:
+def plain_log_ticks(ax: Axes, values: Iterable[float]) -> None:
     """Label a log x axis at `values` only, as plain numbers (no crowded minor labels)."""
     ticks = sorted({round(float(v)) for v in values})
     ax.set_xticks(ticks, [str(t) for t in ticks], rotation=45, ha="right", fontsize=8)
@@ -151,7 +160,7 @@ def panel_label(name: str, lr: float, batch: int | None) -> str:
 
 def sqrt_law_size(d: int) -> int:
     """The scaling-law experiments' kept size d' = round(16 sqrt(d)), at most d (Fig. 5)."""
-    return min(d, round(16 * np.sqrt(d)))
+    return min(d, round(16 * float(np.sqrt(d))))
 
 
 @contextmanager

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -27,13 +28,26 @@ from ._common import (
     write_csv,
 )
 
-FULL = {
+
+class Setting(TypedDict):
+    dims: list[int]  # m
+    degrees: list[int]  # k
+    sizes: list[int]  # d
+    trials: int
+
+
+# (partition, m, k, d) -> mean |error|
+Means = dict[tuple[str, int, int, int], float]
+# (m, k, alpha greedy, alpha kd, the paper's alpha, the predicted alpha)
+Fit = tuple[int, int, float, float, float, float]
+
+FULL: Setting = {
     "dims": [1, 2, 3, 4],
     "degrees": [1, 2, 3, 4, 5, 6],
     "sizes": [1000 * 2**j for j in range(8)],
     "trials": 20,
 }
-QUICK = {
+QUICK: Setting = {
     "dims": [1, 2, 3],
     "degrees": [1, 2, 3, 4],
     "sizes": [1000 * 2**j for j in range(5)],
@@ -60,7 +74,7 @@ def sigmoid_errors(m: int, k: int, d: int, rng: np.random.Generator) -> list[tup
     return results
 
 
-def paper_errors() -> dict[tuple[int, int, int], float]:
+def paper_errors() -> dict[tuple[int, ...], float]:
     """Mean |orig - comp| per (m, k, d) from the published table."""
     table = paper_table("fig2_error_list.csv")
     errors = np.abs(table["orig"] - table["comp"])
@@ -78,7 +92,7 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
     grid = [
         (m, k, d) for m in setting["dims"] for k in setting["degrees"] for d in setting["sizes"]
     ]
-    trials = []
+    trials: list[tuple[int, int, int, int, str, float, float]] = []
     # the work of a cell of the grid grows about like d
     bar = RunProgress(sum(d for _, _, d in grid), "fig2")
     for m, k, d in grid:
@@ -89,12 +103,12 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
     bar.close()
     paper = paper_errors()
 
-    mean = {}  # (partition, m, k, d) -> mean |error|
+    grouped: dict[tuple[str, int, int, int], list[float]] = {}
     for t in trials:
-        mean.setdefault((t[4], *t[:3]), []).append(t[5])
-    mean = {key: float(np.mean(errors)) for key, errors in mean.items()}
+        grouped.setdefault((t[4], *t[:3]), []).append(t[5])
+    mean: Means = {key: float(np.mean(errors)) for key, errors in grouped.items()}
     sizes = np.array(setting["sizes"], dtype=float)
-    fits = []
+    fits: list[Fit] = []
     for m in setting["dims"]:
         for k in setting["degrees"]:
             ours = [
@@ -104,7 +118,7 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
             theirs = fit_exponent(
                 sizes, np.array([paper.get((m, k, d), np.nan) for d in setting["sizes"]])
             )
-            fits.append((m, k, *ours, theirs, (k + 1) / m + 0.5))
+            fits.append((m, k, ours[0], ours[1], theirs, (k + 1) / m + 0.5))
 
     paths = [
         write_csv(
@@ -147,7 +161,7 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
     return paths
 
 
-def _verdict(path: Path, fits: list[tuple], setting: dict, quick: bool) -> Path:
+def _verdict(path: Path, fits: list[Fit], setting: Setting, quick: bool) -> Path:
     """Our fitted alpha (greedy, the paper's scheme) beside the paper's, per (m, k)."""
     checks = []
     for m, k, greedy, kd, paper, predicted in fits:
@@ -167,82 +181,11 @@ def _verdict(path: Path, fits: list[tuple], setting: dict, quick: bool) -> Path:
             "last full run met it at every m, k)"
         )
     return report_verdict(path, "Fig. 2: error ~ d^-alpha of a compressed sum", checks, notes)
-
-
-def _verdict(path: Path, fits: list[tuple], setting: dict, quick: bool) -> Path:
-    """Our fitted alpha (greedy, the paper's scheme) beside the paper's, per (m, k)."""
-    checks = []
-    for m, k, greedy, kd, paper, predicted in fits:
-        what = f"alpha m={m} k={k} (greedy; kd {kd:.2f}, theory {predicted:.2f})"
-        if np.isnan(greedy) or np.isnan(paper):
-            checks.append(Check(what, greedy, paper, "too few points above 5e-15", None))
-            continue
-        passed = bool(greedy >= paper - ALPHA_BELOW)
-        checks.append(Check(what, greedy, paper, f">= paper's - {ALPHA_BELOW}", passed))
-    notes = []
-    if quick:
-        notes.append(
-            f"quick: m <= {max(setting['dims'])}, k <= {max(setting['degrees'])}, "
-            f"d <= {max(setting['sizes']):,}, {setting['trials']} trials; paper: m <= 4, "
-            "k <= 6, d <= 128,000, 20 trials. Fits drop errors below 5e-15 (rounding); with "
-            "few trials and sizes the quick fits move by more than 0.15 with the draw (the "
-            "last full run met it at every m, k)"
-        )
-    return report_verdict(path, "Fig. 2: error ~ d^-alpha of a compressed sum", checks, notes)
-
-
-def _plot(path, setting, mean, paper, fits) -> Path:
-    plt = pyplot()
-    dims = setting["dims"]
-    fig, axes = plt.subplots(1, len(dims) + 1, figsize=(4 * (len(dims) + 1), 3.6))
-    colours = plt.cm.viridis(np.linspace(0, 0.9, len(setting["degrees"])))
-    for ax, m in zip(axes, dims):
-        for colour, k in zip(colours, setting["degrees"]):
-            ax.loglog(
-                setting["sizes"],
-                [mean["greedy", m, k, d] for d in setting["sizes"]],
-                "o-",
-                color=colour,
-                label=f"k={k}",
-            )
-            ax.loglog(
-                setting["sizes"],
-                [mean["kd", m, k, d] for d in setting["sizes"]],
-                ":",
-                color=colour,
-                alpha=0.5,
-            )
-            ax.loglog(
-                setting["sizes"],
-                [paper.get((m, k, d), np.nan) for d in setting["sizes"]],
-                "x--",
-                color=colour,
-                alpha=0.6,
-            )
-        ax.set(title=f"m = {m}", xlabel="d", ylabel="mean |error|")
-    axes[0].legend(fontsize=7, title="greedy (o-), kd (:), paper (x--)", title_fontsize=7)
-    ax = axes[-1]
-    for m in dims:
-        rows = [f for f in fits if f[0] == m]
-        line = ax.plot([r[1] for r in rows], [r[2] for r in rows], "o-", label=f"m={m} greedy")
-        ax.plot(
-            [r[1] for r in rows],
-            [r[4] for r in rows],
-            "x:",
-            color=line[0].get_color(),
-            label=f"m={m} paper",
-        )
-        ax.plot(
-            [r[1] for r in rows], [r[5] for r in rows], "--", color=line[0].get_color(), alpha=0.5
-        )
-    ax.set(title="alpha vs k (dashed: (k+1)/m + 1/2)", xlabel="k", ylabel="alpha")
-    ax.legend(fontsize=6)
-    return save_figure(fig, path)
 
 
 # one line style per source, in every panel: ours solid with a marker per partition, the
 # paper's dashed with crosses, the theory dotted
-STYLES = {
+STYLES: dict[str, dict[str, Any]] = {  # matplotlib's keyword arguments
     "greedy": {"ls": "-", "marker": "o", "lw": 1.6, "markersize": 4},
     "kd": {"ls": "-.", "marker": "s", "lw": 1.3, "markersize": 3.5, "mfc": "none"},
     "paper": {"ls": "--", "marker": "x", "lw": 1.1, "alpha": 0.6},
@@ -256,7 +199,14 @@ NAMES = {
 }
 
 
-def _plot(path, setting, mean, paper, fits, quick: bool) -> Path:
+def _plot(
+    path: Path,
+    setting: Setting,
+    mean: Means,
+    paper: dict[tuple[int, ...], float],
+    fits: list[Fit],
+    quick: bool,
+) -> Path:
     from matplotlib.lines import Line2D
 
     plt = pyplot()

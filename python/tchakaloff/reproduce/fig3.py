@@ -26,12 +26,14 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 
-from ..dataset import compress_dataset
+from ..dataset import DatasetCompression, compress_dataset
 from ._common import (
     Check,
+    Row,
     RunProgress,
     one_torch_thread,
     panel_label,
@@ -45,8 +47,22 @@ from ._common import (
 logger = logging.getLogger(__name__)
 
 D, D_KEPT, DEGREE, N_TEST, EPOCHS = 10_000, 1_000, 5, 10_000, 400
-FULL = {"seeds": 5}
-QUICK = {"seeds": 1}
+if TYPE_CHECKING:
+    import torch
+
+    from .training import Task
+
+
+class Setting(TypedDict):
+    seeds: int
+
+
+# (panel, data, test loss, its min and max over seeds, ratios to full and compressed, the
+# paper's test loss and ratio to full), numpy scalars among them
+FinalRow = tuple[Any, ...]
+
+FULL: Setting = {"seeds": 5}
+QUICK: Setting = {"seeds": 1}
 DATA = ("full", "compressed", "naive")
 # (optimiser, lr, batch size or None for full batch, the paper's published curves)
 PANELS = [
@@ -67,10 +83,11 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
 
     setting = QUICK if quick else FULL
     seeds = [seed + s for s in range(setting["seeds"])]
-    curves, timing = [], []
+    curves: list[Row] = []
+    timing: list[Row] = []
     with one_torch_thread():
         jobs = [(s, panel) for s in seeds for panel in PANELS]
-        tasks: dict[int, tuple] = {}
+        tasks: dict[int, tuple[Task, DatasetCompression, torch.nn.Module]] = {}
         bar = RunProgress(len(jobs) * len(DATA), "fig3")
         for s, (name, lr, batch, _) in jobs:
             if s not in tasks:
@@ -129,7 +146,7 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
     return paths
 
 
-def _verdict(path: Path, final: list[tuple], seeds: list[int]) -> Path:
+def _verdict(path: Path, final: list[FinalRow], seeds: list[int]) -> Path:
     """Per panel: the compressed rows train as well as the full data, the naive ones do not."""
     checks = []
     for panel, data, _, _, _, to_full, _, _, paper_to_full in final:
@@ -153,8 +170,8 @@ def _verdict(path: Path, final: list[tuple], seeds: list[int]) -> Path:
     return report_verdict(path, title, checks)
 
 
-def _final_table(curves: list[tuple], seeds: list[int]) -> list[tuple]:
-    rows = []
+def _final_table(curves: list[Row], seeds: list[int]) -> list[FinalRow]:
+    rows: list[FinalRow] = []
     for name, lr, batch, paper_file in PANELS:
         label = panel_label(name, lr, batch)
         paper = paper_table(paper_file)
@@ -186,7 +203,7 @@ def _final_table(curves: list[tuple], seeds: list[int]) -> list[tuple]:
     return rows
 
 
-def _plot(path: Path, curves: list[tuple], seeds: list[int]) -> Path:
+def _plot(path: Path, curves: list[Row], seeds: list[int]) -> Path:
     """Test loss per panel: ours solid with markers (band: min-max over seeds), the paper's
     single run dashed."""
     plt = pyplot()

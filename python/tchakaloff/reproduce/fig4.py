@@ -37,17 +37,24 @@ not either).
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import textwrap
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    import torch
 
 from ._common import (
     Check,
+    Row,
     RunProgress,
     one_torch_thread,
     paper_table,
@@ -78,6 +85,11 @@ class Setting:
 
 
 PAPER_BATCH, PAPER_N_TRAIN = 512, 100_000
+# per panel: the logged epochs, and the train and test losses of each net at them
+Curves = dict[
+    str, tuple[NDArray[np.int_], dict[str, NDArray[np.float64]], dict[str, NDArray[np.float64]]]
+]
+
 FULL = Setting(100_000, 100_000, PAPER_BATCH, {"SGD": 3000, "Rprop": 3000, "AdamW": 3000}, 300)
 QUICK = Setting(10_000, 10_000, PAPER_BATCH, {"SGD": 100, "Rprop": 100, "AdamW": 200}, 20)
 WIDTH, SIZE, DEGREE, NOISE = 10_000, 1000, 5, 0.2
@@ -94,15 +106,16 @@ NAIVE_BEHIND = 1.2
 GAP_TICKS = (-100, -30, -10, -5, 0, 5, 10, 30, 100, 300, 1000)  # percent
 
 
-def harmonic(x: np.ndarray) -> np.ndarray:
+def harmonic(x: NDArray[np.float64]) -> NDArray[np.float64]:
     """J6(20 r) cos(6 theta) at the rows of x (n, 2)."""
     from scipy.special import jv
 
     r = np.hypot(x[:, 0], x[:, 1])
-    return jv(6, 20 * r) * np.cos(6 * np.arctan2(x[:, 1], x[:, 0]))
+    values: NDArray[np.float64] = jv(6, 20 * r) * np.cos(6 * np.arctan2(x[:, 1], x[:, 0]))
+    return values
 
 
-def harmonic_data(n_train: int, n_test: int, seed: int):
+def harmonic_data(n_train: int, n_test: int, seed: int) -> tuple[torch.Tensor, ...]:
     """(x_train, y_train, x_test, y_test) as float32 tensors; labels (n, 1)."""
     import torch
 
@@ -117,7 +130,7 @@ def harmonic_data(n_train: int, n_test: int, seed: int):
     )
 
 
-def mse(net, x, y, chunk: int = 1024) -> float:
+def mse(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, chunk: int = 1024) -> float:
     """Mean squared error of net over (x, y), in chunks (the wide net's activations are big)."""
     import torch
 
@@ -129,9 +142,9 @@ def mse(net, x, y, chunk: int = 1024) -> float:
 
 
 def train_curve(
-    net,
-    optimiser: Callable,
-    data: tuple,
+    net: torch.nn.Module,
+    optimiser: Callable[[Iterator[torch.nn.Parameter]], torch.optim.Optimizer],
+    data: tuple[torch.Tensor, ...],
     *,
     epochs: int,
     batch: int,
@@ -196,20 +209,22 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
         per_sample = {p: setting.n_train * setting.epochs[p] for p in PANELS}
         bar = RunProgress(sum(per_sample.values()) * sum(cost.values()), "fig4")
 
-        rows, summary, curves = [], [], {}
+        rows: list[Row] = []
+        summary: list[Summary] = []
+        curves: Curves = {}
         for panel, (name, lr, _, _) in PANELS.items():
-            results = {}
+            results: dict[str, tuple[list[tuple[int, float, float]], float]] = {}
             for net_name in NETS:
                 results[net_name] = train_curve(
                     copy.deepcopy(nets[net_name]),
-                    lambda params, name=name, lr=lr: getattr(torch.optim, name)(params, lr=lr),
+                    functools.partial(getattr(torch.optim, name), lr=lr),
                     data,
                     epochs=setting.epochs[panel],
                     batch=setting.batch,
                     log_every=setting.log_every(panel),
                     seed=seed,
-                    on_epoch=lambda n=net_name, p=panel: bar.advance(
-                        setting.n_train * cost[n], f"{p} {n}"
+                    on_epoch=functools.partial(
+                        bar.advance, setting.n_train * cost[net_name], f"{panel} {net_name}"
                     ),
                 )
             epochs = np.array([e for e, _, _ in results["orig"][0]])
@@ -230,7 +245,11 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
         write_csv(out / "fig4_summary.csv", list(summary[0]), [s.values() for s in summary]),
         _plot(out / "fig4.png", curves, setting, quick, summary),
     ]
-    meta = {"kept_neurons": compressed.width, "compress_seconds": compress_seconds, "seed": seed}
+    meta: dict[str, object] = {
+        "kept_neurons": compressed.width,
+        "compress_seconds": compress_seconds,
+        "seed": seed,
+    }
     meta.update(n_train=setting.n_train, n_test=setting.n_test, batch=setting.batch)
     meta.update({f"epochs_{p}": e for p, e in setting.epochs.items()})
     paths.append(write_csv(out / "fig4_setting.csv", list(meta), [meta.values()]))
@@ -238,7 +257,9 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
     return paths
 
 
-def _paper_curves(panel: str) -> tuple[np.ndarray, dict, dict]:
+def _paper_curves(
+    panel: str,
+) -> tuple[NDArray[np.float64], dict[str, NDArray[np.float64]], dict[str, NDArray[np.float64]]]:
     table = paper_table(PANELS[panel][2])
     train = {n: table[f"train_loss_{n}"] for n in NETS}
     test = {n: table[f"test_loss_{n}"] for n in NETS}
@@ -269,7 +290,34 @@ def why_not_behind(panel: str, steps: int) -> str:
     )
 
 
-def _summary(panel, test, seconds, setting: Setting) -> dict[str, object]:
+class Summary(TypedDict):
+    """One panel's outcome: final losses, gaps, the paper's, and the step times."""
+
+    optimizer: str
+    lr: float
+    epochs: int
+    steps: int
+    final_test_orig: float
+    final_test_cp: float
+    final_test_naive: float
+    largest_gap_cp: float
+    largest_gap_naive: float
+    naive_over_cp_final: float
+    tolerance_cp: float
+    paper_final_test_orig: float
+    paper_final_test_cp: float
+    paper_final_test_naive: float
+    paper_largest_gap_cp: float
+    paper_largest_gap_naive: float
+    paper_naive_over_cp_final: float
+    ms_per_step_orig: float
+    ms_per_step_cp: float
+    ms_per_step_naive: float
+
+
+def _summary(
+    panel: str, test: dict[str, NDArray[np.float64]], seconds: dict[str, float], setting: Setting
+) -> Summary:
     _, _, paper_test = _paper_curves(panel)
     _, lr, _, tolerance = PANELS[panel]
     steps = setting.steps(panel)
@@ -297,7 +345,7 @@ def _summary(panel, test, seconds, setting: Setting) -> dict[str, object]:
     }
 
 
-def _verdict(path: Path, summary: list[dict], setting: Setting, quick: bool, seed: int) -> Path:
+def _verdict(path: Path, summary: list[Summary], setting: Setting, quick: bool, seed: int) -> Path:
     checks, notes = [], []
     for row in summary:
         panel = row["optimizer"]
@@ -340,7 +388,9 @@ def _quick_difference(setting: Setting) -> str:
     )
 
 
-def _plot(path: Path, curves: dict, setting: Setting, quick: bool, summary: list) -> Path:
+def _plot(
+    path: Path, curves: Curves, setting: Setting, quick: bool, summary: list[Summary]
+) -> Path:
     """Test loss and relative gap against epoch, ours (solid, markers) over the paper's
     (dashed) on one epoch axis."""
     plt = pyplot()
@@ -351,6 +401,7 @@ def _plot(path: Path, curves: dict, setting: Setting, quick: bool, summary: list
         ours, paper = curves[panel], _paper_curves(panel)
         loss, gap = axes[0, column], axes[1, column]
         for (epochs, _, test), who in ((paper, "paper"), (ours, "ours")):
+            style: dict[str, Any]  # matplotlib's keyword arguments
             style = {"ls": "--", "lw": 1.2, "alpha": 0.55} if who == "paper" else {"lw": 1.8}
             if who == "ours":
                 style.update(marker="o", markersize=3.5, markevery=max(1, len(epochs) // 10))

@@ -25,8 +25,15 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    import torch
+
+    from .training import Task
 
 from ..dataset import compress_dataset
 from ._common import (
@@ -47,8 +54,15 @@ logger = logging.getLogger(__name__)
 
 DEGREE, N_TEST, EPOCHS, LR, BATCH = 6, 10_000, 400, 1e-3, 512
 RATIO = 1.6  # the exponent ratio we accept (the paper's theory: 2)
-FULL = {"sizes": [2**j for j in range(8, 20)], "seeds": 10}
-QUICK = {"sizes": [2**j for j in range(8, 16)], "seeds": 4}
+
+
+class Setting(TypedDict):
+    sizes: list[int]  # d
+    seeds: int
+
+
+FULL: Setting = {"sizes": [2**j for j in range(8, 20)], "seeds": 10}
+QUICK: Setting = {"sizes": [2**j for j in range(8, 16)], "seeds": 4}
 
 
 def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
@@ -58,10 +72,10 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
     setting = QUICK if quick else FULL
     sizes, seeds = setting["sizes"], [seed + s for s in range(setting["seeds"])]
     optimiser = Optimiser("AdamW", LR, BATCH)
-    rows = []
+    rows: list[tuple[int, int, int, int, float, float, float, float, float]] = []
     with one_torch_thread():
         jobs = [(s, d) for s in seeds for d in sizes]
-        tasks: dict[int, tuple] = {}
+        tasks: dict[int, tuple[Task, torch.nn.Module]] = {}
         # both runs at a given d draw d rows per epoch: the work of a job is about 2 d + 500
         bar = RunProgress(sum(2 * d + 500 for _, d in jobs), "fig5a")
         for s, d in jobs:
@@ -105,7 +119,7 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
     mean_kept = np.array([table[table[:, 1] == d, 5].mean() for d in sizes])
     spread = [np.array([table[table[:, 1] == d, c].std() for d in sizes]) for c in (4, 5)]
     paper = _paper_means(sizes)
-    fits = [
+    fits: list[tuple[str, float, float]] = [
         ("full data vs d", fit_exponent(d_grid, mean_full), fit_exponent(d_grid, paper[0])),
         (
             "compressed vs d'",
@@ -165,7 +179,7 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
     return paths
 
 
-def _paper_means(sizes: list[int]) -> tuple[np.ndarray, np.ndarray]:
+def _paper_means(sizes: list[int]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """The published mean final test loss per d (NaN where d is not in the table)."""
     table = paper_table("fig5a_dataset_scaling.csv")
 
@@ -179,12 +193,22 @@ def _paper_means(sizes: list[int]) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
-def _plot(path, d_grid, kept_grid, means, paper, fits, seeds: int, note: str) -> Path:
+def _plot(
+    path: Path,
+    d_grid: NDArray[np.float64],
+    kept_grid: NDArray[np.float64],
+    means: tuple[NDArray[np.float64], ...],
+    paper: tuple[NDArray[np.float64], NDArray[np.float64]],
+    fits: list[tuple[str, float, float]],
+    seeds: int,
+    note: str,
+) -> Path:
     mean_full, mean_kept, spread_full, spread_kept = means
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.8), sharey=True)
-    ours = {"capsize": 3, "lw": 1.8, "markersize": 5}
-    theirs = {"ls": "--", "lw": 1.2, "alpha": 0.6}
+    # matplotlib's keyword arguments
+    ours: dict[str, Any] = {"capsize": 3, "lw": 1.8, "markersize": 5}
+    theirs: dict[str, Any] = {"ls": "--", "lw": 1.2, "alpha": 0.6}
     for ax, x_full, x_kept, xlabel in (
         (axes[0], d_grid, d_grid, "d: rows before compression"),
         (axes[1], d_grid, kept_grid, "rows trained on: d (full), d' (compressed)"),

@@ -30,11 +30,14 @@ nets track the originals, which moves the curve to widths ~16 sqrt(d).
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import time
 from pathlib import Path
+from typing import Any, TypedDict
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ._common import (
     Check,
@@ -53,14 +56,23 @@ from .fig4 import harmonic_data, train_curve
 
 log = logging.getLogger(__name__)
 
-FULL = {
+
+class Setting(TypedDict):
+    widths: list[int]  # d, the hidden neurons
+    n_train: int
+    n_test: int
+    epochs: int
+    seeds: int
+
+
+FULL: Setting = {
     "widths": [2**j for j in range(8, 15)],
     "n_train": 20_000,
     "n_test": 20_000,
     "epochs": 2000,
     "seeds": 10,
 }
-QUICK = {
+QUICK: Setting = {
     "widths": [2**j for j in range(10, 14)],
     "n_train": 4096,
     "n_test": 4096,
@@ -79,7 +91,7 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
     from ..torch import compress_two_layer
 
     setting = QUICK if quick else FULL
-    rows = []
+    rows: list[tuple[float, ...]] = []
     with one_torch_thread():
         grid = [(s, d) for s in range(seed, seed + setting["seeds"]) for d in setting["widths"]]
         # an epoch costs about (width + 200) units for either net (measured ~5 ms per step at
@@ -91,7 +103,7 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
             torch.manual_seed(trial)
             fc1, fc2 = nn.Linear(2, d), nn.Linear(d, 1)
             small = compress_two_layer(fc1, fc2, size=sqrt_law_size(d), degree=DEGREE)
-            final = {}
+            final: dict[str, tuple[float, float, float]] = {}
             for name, net in (("orig", nn.Sequential(fc1, nn.ReLU(), fc2)), ("cp", small)):
                 start = time.perf_counter()
                 curve, _ = train_curve(
@@ -102,8 +114,10 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
                     batch=BATCH,
                     log_every=setting["epochs"],
                     seed=trial,
-                    on_epoch=lambda n=name, d=d, s=trial: bar.advance(
-                        (d if n == "orig" else sqrt_law_size(d)) + 200, f"seed {s} d {d} {n}"
+                    on_epoch=functools.partial(
+                        bar.advance,
+                        (d if name == "orig" else sqrt_law_size(d)) + 200,
+                        f"seed {trial} d {d} {name}",
                     ),
                 )
                 final[name] = (curve[0][2], curve[-1][2], time.perf_counter() - start)
@@ -163,13 +177,13 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
     return paths
 
 
-def _close(fits: dict, net: str) -> bool:
+def _close(fits: dict[str, float], net: str) -> bool:
     """Our exponent within ALPHA_TOLERANCE of the paper's (its table, the same widths)."""
     ours, paper = fits[f"alpha_{net}"], fits[f"paper_alpha_{net}"]
     return bool(abs(ours - paper) <= ALPHA_TOLERANCE * paper)
 
 
-def _difference(setting: dict) -> str:
+def _difference(setting: Setting) -> str:
     steps = setting["epochs"] * -(-setting["n_train"] // BATCH)
     paper_steps = FULL["epochs"] * -(-FULL["n_train"] // BATCH)
     return (
@@ -179,7 +193,7 @@ def _difference(setting: dict) -> str:
     )
 
 
-def _verdict(path: Path, fits: dict, setting: dict, quick: bool, seed: int) -> Path:
+def _verdict(path: Path, fits: dict[str, float], setting: Setting, quick: bool, seed: int) -> Path:
     tolerance = f"within {ALPHA_TOLERANCE:.0%} of the paper's"
     checks = [
         Check(
@@ -214,12 +228,21 @@ def _verdict(path: Path, fits: dict, setting: dict, quick: bool, seed: int) -> P
     return report_verdict(path, title + ": width scaling law", checks, notes)
 
 
-def _plot(path, widths, mean, spread, paper, fits, note: str) -> Path:
+def _plot(
+    path: Path,
+    widths: NDArray[np.int_],
+    mean: dict[str, NDArray[np.float64]],
+    spread: dict[str, NDArray[np.float64]],
+    paper: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]],
+    fits: dict[str, float],
+    note: str,
+) -> Path:
     paper_target, paper_orig, paper_cp = paper
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 5.6))
-    ours = {"capsize": 3, "marker": "o", "lw": 1.8, "markersize": 5}
-    theirs = {"marker": "x", "ls": "--", "lw": 1.2, "alpha": 0.6}
+    # matplotlib's keyword arguments
+    ours: dict[str, Any] = {"capsize": 3, "marker": "o", "lw": 1.8, "markersize": 5}
+    theirs: dict[str, Any] = {"marker": "x", "ls": "--", "lw": 1.2, "alpha": 0.6}
     ax.errorbar(
         widths,
         mean["orig"],

@@ -34,19 +34,33 @@ layer scores 256 x 4000 x 17 query-key pairs for the last token alone
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, TypedDict
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ._common import RunProgress, paper_table, pyplot, save_figure, write_csv
+
+if TYPE_CHECKING:
+    import torch
+
+    from ..torch import MultiHeadAttention
 
 log = logging.getLogger(__name__)
 
 HEADS, KEPT, HEAD_DIM, DEGREE = 4000, 800, 2, 3
 BATCH, STEPS_PER_EPOCH, LR, TEST_BATCHES, CALIBRATION = 256, 5, 1e-4, 10, 256
-FULL = {"epochs": 50, "seeds": (0, 1, 2)}
-QUICK = {"epochs": 20, "seeds": (0,)}
+
+
+class Setting(TypedDict):
+    epochs: int
+    seeds: tuple[int, ...]  # added to the run's seed
+
+
+FULL: Setting = {"epochs": 50, "seeds": (0, 1, 2)}
+QUICK: Setting = {"epochs": 20, "seeds": (0,)}
 RIGHT_AFTER_SEEDS = 5  # initialisations whose output error right after compression is measured
 NETS = ("orig", "cp", "cp_data", "cp_both", "naive")
 LABELS = {
@@ -61,7 +75,7 @@ PAPER_CSV = "fig7_attention_heads_adam_lr1e-4.csv"
 PAPER_GAPS = {"cp": (0.052, 0.009), "naive": (0.93, 0.38)}
 
 
-def episodes(count: int, generator):
+def episodes(count: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """`count` episodes as (sequences (count, 17, 1), targets (count,)), float32."""
     import torch
 
@@ -69,7 +83,7 @@ def episodes(count: int, generator):
     start = 0.5 * torch.randn(count, 1, generator=generator)
     knots = torch.cat([start, start + torch.cumsum(slopes / 16, dim=1)], dim=1)
 
-    def f(x):
+    def f(x: torch.Tensor) -> torch.Tensor:
         segment = torch.clamp((x * 16).long(), max=15)
         within = x * 16 - segment
         left, right = knots.gather(1, segment), knots.gather(1, segment + 1)
@@ -82,7 +96,7 @@ def episodes(count: int, generator):
     return sequences, f(x[:, 8:])[:, 0]
 
 
-def nets(seed: int, heads: int = HEADS, kept: int = KEPT) -> dict:
+def nets(seed: int, heads: int = HEADS, kept: int = KEPT) -> dict[str, MultiHeadAttention]:
     """The nets of one run, from one initialisation."""
     import torch
 
@@ -100,7 +114,9 @@ def nets(seed: int, heads: int = HEADS, kept: int = KEPT) -> dict:
     }
 
 
-def right_after(seeds, heads: int = HEADS, kept: int = KEPT) -> dict[str, list[float]]:
+def right_after(
+    seeds: Iterable[int], heads: int = HEADS, kept: int = KEPT
+) -> dict[str, list[float]]:
     """Per net (and 800 random heads rescaled by heads / kept), the relative output error to
     the wide layer right after compression, on 2048 fresh episodes of every seed:
     mean (prediction - wide's)^2 / mean wide's^2."""
@@ -121,7 +137,7 @@ def right_after(seeds, heads: int = HEADS, kept: int = KEPT) -> dict[str, list[f
     return errors
 
 
-def test_loss(net, batches) -> float:
+def test_loss(net: MultiHeadAttention, batches: list[tuple[torch.Tensor, torch.Tensor]]) -> float:
     import torch
 
     with torch.no_grad():
@@ -134,7 +150,7 @@ def run_seed(
     heads: int = HEADS,
     kept: int = KEPT,
     on_epoch: Callable[[], None] = lambda: None,
-) -> dict[str, np.ndarray]:
+) -> dict[str, NDArray[np.float64]]:
     """Train the four nets on the same batches; per net, the test loss at epochs 0..epochs
     and the mean training loss of every epoch (nan at epoch 0). `on_epoch` is called after
     every epoch (progress)."""
@@ -149,11 +165,12 @@ def run_seed(
         episodes(BATCH, torch.Generator().manual_seed(20_000 + seed * 100 + b))
         for b in range(TEST_BATCHES)
     ]
+    curves: dict[str, dict[str, list[float]]]
     curves = {name: {"test": [test_loss(m, test)], "train": [np.nan]} for name, m in models.items()}
     for _ in range(epochs):
         batches = [episodes(BATCH, data) for _ in range(STEPS_PER_EPOCH)]
         for name, model in models.items():
-            losses = []
+            losses: list[float] = []
             for x, y in batches:
                 optimisers[name].zero_grad()
                 loss = ((model.predict(x)[:, 0] - y) ** 2).mean()
@@ -166,8 +183,11 @@ def run_seed(
     return {f"{kind}_{name}": np.array(c[kind]) for name, c in curves.items() for kind in c}
 
 
-def gaps(curves: dict[str, np.ndarray], net: str) -> np.ndarray:
-    return np.abs(curves[f"test_{net}"] - curves["test_orig"]) / curves["test_orig"]
+def gaps(curves: dict[str, NDArray[np.float64]], net: str) -> NDArray[np.float64]:
+    relative: NDArray[np.float64] = (
+        np.abs(curves[f"test_{net}"] - curves["test_orig"]) / curves["test_orig"]
+    )
+    return relative
 
 
 def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
@@ -178,7 +198,7 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
     bar.close()
     epochs = np.arange(setting["epochs"] + 1)
 
-    rows = []
+    rows: list[list[object]] = []
     for s, curves in runs.items():
         for e in epochs:
             rows.append(
@@ -195,12 +215,13 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
     header = ["seed", "epoch", *(f"{kind}_loss_{n}" for n in NETS for kind in ("train", "test"))]
     paths = [write_csv(out / "fig7.csv", header, rows)]
 
-    summary, verdict = [], []
+    summary: list[tuple[str, float, float, float]] = []
+    verdict: list[str] = []
     for net in NETS[1:]:
         largest = [float(gaps(c, net).max()) for c in runs.values()]
         mean = [float(gaps(c, net).mean()) for c in runs.values()]
         final = [float(c[f"test_{net}"][-1] / c["test_orig"][-1]) for c in runs.values()]
-        summary.append([net, max(largest), float(np.mean(mean)), float(np.mean(final))])
+        summary.append((net, max(largest), float(np.mean(mean)), float(np.mean(final))))
         paper = PAPER_GAPS.get(net)
         verdict.append(
             f"{LABELS[net]:42s} largest gap {max(largest):7.2%}  mean gap {np.mean(mean):7.2%}"
@@ -252,7 +273,12 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
     return paths
 
 
-def plot(path: Path, runs: dict, epochs: np.ndarray, quick: bool) -> Path:
+def plot(
+    path: Path,
+    runs: dict[int, dict[str, NDArray[np.float64]]],
+    epochs: NDArray[np.int_],
+    quick: bool,
+) -> Path:
     """Test loss of every net (ours, the paper's) and, where the curves overlap, the relative
     gap of every net to its original, ours beside the paper's."""
     plt = pyplot()

@@ -64,11 +64,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
 from ._common import progress, pyplot, save_figure, write_csv
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +193,7 @@ def title(model: str, width: int) -> str:
     return f"{MODELS[model]} 64-{width}-{width}-10"
 
 
-def build_model(model: str, seed: int, width: int):
+def build_model(model: str, seed: int, width: int) -> torch.nn.Sequential:
     """The untrained model `model` (a key of :data:`MODELS`) with `width` hidden units or
     channels, PyTorch's default initialisation drawn from torch.manual_seed(seed) without
     touching the global generator."""
@@ -222,7 +225,7 @@ def build_model(model: str, seed: int, width: int):
 
 
 def train(
-    net,
+    net: torch.nn.Module,
     data: Digits,
     *,
     epochs: int,
@@ -241,7 +244,7 @@ def train(
 
     optimiser = torch.optim.Adam(net.parameters(), lr=lr)
     net.train()
-    seconds = []
+    seconds: list[float] = []
     n = len(data.x_train)
     for epoch in progress(range(first_epoch, first_epoch + epochs), epochs, description):
         order = torch.as_tensor(np.random.default_rng([seed, epoch]).permutation(n))
@@ -257,21 +260,22 @@ def train(
     return seconds
 
 
-def logits(net, x):
+def logits(net: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
     """The net's outputs on x in eval mode, without gradients."""
     import torch
 
     net.eval()
     with torch.no_grad():
-        return net(x)
+        outputs: torch.Tensor = net(x)
+        return outputs
 
 
-def accuracy(net, x, y) -> float:
+def accuracy(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     """Percentage of rows of x whose largest logit is the label."""
     return 100.0 * float((logits(net, x).argmax(dim=1) == y).double().mean())
 
 
-def relative_logit_mse(net, x, wide_logits) -> float:
+def relative_logit_mse(net: torch.nn.Module, x: torch.Tensor, wide_logits: torch.Tensor) -> float:
     """mean((net(x) - wide_logits)^2) / var(wide_logits), over every logit of every row."""
     return float(((logits(net, x) - wide_logits) ** 2).mean() / wide_logits.var())
 
@@ -309,12 +313,13 @@ def compressors(data: Digits, seed: int) -> dict[str, Callable[[Any, int, Sequen
     }
 
 
-def hidden_widths(net) -> list[int]:
+def hidden_widths(net: torch.nn.Module) -> list[int]:
     """Units (or channels) of every hidden layer of a Sequential or CompressedNetwork."""
     from torch import nn
 
-    if hasattr(net, "widths"):
-        return list(net.widths)
+    widths: Sequence[int] | None = getattr(net, "widths", None)  # a CompressedNetwork's
+    if widths is not None:
+        return list(widths)
     layers = [m for m in net.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
     return [int(m.weight.shape[0]) for m in layers[:-1]]
 
@@ -413,7 +418,7 @@ def compare(model: str, setting: Setting, seed: int, data: Digits | None = None)
     )
     hidden = len(hidden_widths(wide))
 
-    def finetune(net, what: str) -> None:
+    def finetune(net: torch.nn.Module, what: str) -> None:
         # every model the same way: the epochs after the wide model's, at the fine-tuning rate
         train(
             net,

@@ -10,8 +10,12 @@ Full setting: d = 1e3 * 2^j up to 1.28e5, 5 trials (the paper's, about 10 minute
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.artist import Artist
 
 from ..compression import compress
 from ._common import (
@@ -24,14 +28,20 @@ from ._common import (
     write_csv,
 )
 
-FULL = {"sizes": [1000 * 2**j for j in range(8)], "trials": 5}
-QUICK = {"sizes": [1000 * 4**j for j in range(4)], "trials": 3}
+
+class Setting(TypedDict):
+    sizes: list[int]  # d
+    trials: int
+
+
+FULL: Setting = {"sizes": [1000 * 2**j for j in range(8)], "trials": 5}
+QUICK: Setting = {"sizes": [1000 * 4**j for j in range(4)], "trials": 3}
 SHIFT = {1: 1.05, 2: 2.05}
 FLOOR = 1e-17  # where an error of exactly 0 is drawn on the log axis
 
 
 def kept_size(m: int, d: int) -> int:
-    return round(120 * np.log(d)) if m == 1 else round(20 * np.log(d) ** 2)
+    return round(120 * float(np.log(d))) if m == 1 else round(20 * float(np.log(d)) ** 2)
 
 
 def trial(m: int, d: int, rng: np.random.Generator) -> tuple[int, float]:
@@ -56,11 +66,13 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
     bar.close()
 
     paper = {m: paper_table(f"fig8_polylog_error_{m}d.csv") for m in SHIFT}
-    summary = []
+    summary: list[tuple[float, ...]] = []
     for m, d in grid:
-        ours = np.mean([r[5] for r in rows if r[:2] == (m, d)])
+        ours = float(np.mean([r[5] for r in rows if r[:2] == (m, d)]))
         theirs = paper[m]["least_error"][paper[m]["d"] == d]
-        summary.append((m, d, kept_size(m, d), ours, theirs.mean() if len(theirs) else np.nan))
+        summary.append(
+            (m, d, kept_size(m, d), ours, float(theirs.mean()) if len(theirs) else np.nan)
+        )
     paths = [
         write_csv(out / "polylog_trials.csv", ["m", "d", "kept", "trial", "degree", "error"], rows),
         write_csv(
@@ -92,7 +104,9 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
     return [*paths, _plot(out / "polylog.png", summary, paper), verdict]
 
 
-def _plot(path: Path, summary: list[tuple], paper: dict) -> Path:
+def _plot(
+    path: Path, summary: list[tuple[float, ...]], paper: dict[int, dict[str, np.ndarray]]
+) -> Path:
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
     for ax, m in zip(axes, SHIFT):
@@ -135,7 +149,7 @@ def _plot(path: Path, summary: list[tuple], paper: dict) -> Path:
             xlabel="d (objects)",
             ylabel="mean |f(all) - f(compressed)|",
         )
-    handles = {}
+    handles: dict[str, Artist] = {}
     for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(label, handle)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -24,12 +25,22 @@ from ._common import (
     write_csv,
 )
 
-FULL = {
+
+class Setting(TypedDict):
+    dims: list[int]  # m
+    sizes: list[int]  # d, k-d cells
+    greedy_sizes: list[int]  # d, greedy
+
+
+# (partition, m, k, d, seconds, the paper's seconds, speed-up)
+Timing = tuple[str, int, int, int, float, float, float]
+
+FULL: Setting = {
     "dims": [1, 2, 3, 4, 5],
     "sizes": [1000 * 2**j for j in range(8)],
     "greedy_sizes": [1000 * 2**j for j in range(8)],
 }
-QUICK = {
+QUICK: Setting = {
     "dims": [1, 2, 3, 4, 5],
     "sizes": [1000 * 4**j for j in range(4)] + [128000],
     "greedy_sizes": [1000, 4000, 16000],
@@ -41,7 +52,7 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
     setting = QUICK if quick else FULL
     rng = np.random.default_rng(seed)
     table = paper_table("fig6_time_list.csv")
-    rows = []
+    rows: list[Timing] = []
     grid = [("kd", m, d) for m in setting["dims"] for d in setting["sizes"]]
     grid += [("greedy", m, d) for m in setting["dims"] for d in setting["greedy_sizes"]]
     # greedy is ~10x the work of kd at the same d
@@ -96,14 +107,16 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
     return [csv_path, _plot(out / "runtime.png", rows, setting, speedups), verdict]
 
 
-def _plot(path: Path, rows: list[tuple], setting: dict, speedups: dict) -> Path:
+def _plot(
+    path: Path, rows: list[Timing], setting: Setting, speedups: dict[str, list[float]]
+) -> Path:
     """Seconds against d: one colour per m; kd solid with circles, greedy dash-dot with
     squares, the paper dashed with crosses; the speed-ups written on the figure."""
     from matplotlib.lines import Line2D
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7.2, 6.2))
-    styles = {
+    styles: dict[str, dict[str, Any]] = {  # matplotlib's keyword arguments
         "kd": {"ls": "-", "marker": "o", "lw": 1.6, "markersize": 4},
         "greedy": {"ls": "-.", "marker": "s", "lw": 1.3, "markersize": 4, "mfc": "none"},
         "paper": {"ls": "--", "marker": "x", "lw": 1.1, "alpha": 0.6},

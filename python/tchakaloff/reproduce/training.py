@@ -107,7 +107,8 @@ def train(
         if rows is None:  # full batch
             losses = (net(xs)[:, 0] - ys) ** 2
             return losses.mean() if c is None else weighted_loss(losses, c)
-        return ((net(xs[rows])[:, 0] - ys[rows]) ** 2).mean()
+        outputs: torch.Tensor = net(xs[rows])
+        return ((outputs[:, 0] - ys[rows]) ** 2).mean()
 
     def test_loss() -> float:
         with torch.no_grad():

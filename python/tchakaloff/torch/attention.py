@@ -26,10 +26,10 @@ from torch import nn
 
 from .._threads import blas_on_one_thread, core_threads
 from .._validation import as_size
-from ..compression import compress
-from ..contributions import compress_contributions
+from ..compression import Compression, compress
+from ..contributions import ContributionCompression, compress_contributions
 from ..layer import compress_layer, incoming_metric, neuron_objects, random_neurons
-from .weighted import _ScaleGradient, distinct_rows
+from .weighted import _scale_gradient, distinct_rows
 
 
 class MultiHeadAttention(nn.Module):
@@ -156,8 +156,8 @@ class CompressedAttention(MultiHeadAttention):
         if not self.divide_gradients:
             return weights
         per_row = (1.0 / self.multiplicities).repeat_interleave(self.head_dim)
-        return [_ScaleGradient.apply(w, per_row[:, None]) for w in weights[:3]] + [
-            _ScaleGradient.apply(weights[3], per_row[None, :])
+        return [_scale_gradient(w, per_row[:, None]) for w in weights[:3]] + [
+            _scale_gradient(weights[3], per_row[None, :])
         ]
 
     def _attend(self, x: torch.Tensor, last: bool) -> torch.Tensor:
@@ -191,8 +191,15 @@ def _head_arrays(mha: MultiHeadAttention) -> tuple[np.ndarray, np.ndarray]:
     def blocks(weight: torch.Tensor) -> np.ndarray:  # (heads, head_dim * d_in)
         return weight.detach().cpu().double().reshape(heads, d * mha.d_in).numpy()
 
-    w_o = mha.W_o.weight.detach().cpu().double().reshape(mha.d_out, heads, d)
-    w_o = w_o.permute(1, 0, 2).reshape(heads, mha.d_out * d).numpy()
+    w_o = (
+        mha.W_o.weight.detach()
+        .cpu()
+        .double()
+        .reshape(mha.d_out, heads, d)
+        .permute(1, 0, 2)
+        .reshape(heads, mha.d_out * d)
+        .numpy()
+    )
     incoming = np.concatenate([blocks(mha.W_q.weight), blocks(mha.W_k.weight)], axis=1)
     outgoing = np.concatenate([blocks(mha.W_v.weight), w_o], axis=1)
     return incoming, outgoing.T
@@ -307,6 +314,7 @@ def compress_attention(
             rng=rng,
             n_jobs=n_jobs,
         )
+        assert layer.indices is not None  # compress_layer keeps neurons of the layer
         return _kept_heads(mha, layer.indices, layer.weights)
     kept = as_size(size, mha.heads, "head")
     # objects as compress_layer's: (W_v, W_o), then the (W_q, W_k) the cells are cut along
@@ -315,6 +323,7 @@ def compress_attention(
     if len(first) <= kept:
         return _kept_heads(mha, first, copies)
     units = _contributions(mha, calibration)[first]
+    picked: Compression | ContributionCompression
     if degree is not None:
         picked = compress(
             objects[first],
@@ -367,4 +376,5 @@ def random_heads(
     mha = _check_attention(mha)
     incoming, outgoing = _head_arrays(mha)
     layer = random_neurons(incoming, None, outgoing, size=size, rescale=rescale, rng=rng)
+    assert layer.indices is not None  # random_neurons keeps neurons of the layer
     return _kept_heads(mha, layer.indices, layer.weights)

@@ -104,7 +104,8 @@ def weighted_sampler(
         raise ValueError(f"num_samples must be a positive int, got {num_samples!r}")
     if num_samples < 1:
         raise ValueError(f"num_samples must be at least 1, got {num_samples}")
-    return WeightedRandomSampler(c, int(num_samples), replacement=True, generator=generator)
+    # torch annotates weights as Sequence[float]; it takes a tensor (as_tensor inside)
+    return WeightedRandomSampler(c, int(num_samples), replacement=True, generator=generator)  # type: ignore[arg-type]
 
 
 def _as_dataset(compression: DatasetCompression, dtype: torch.dtype) -> TensorDataset:
@@ -123,7 +124,7 @@ def _as_dataset(compression: DatasetCompression, dtype: torch.dtype) -> TensorDa
 
 
 def weighted_loader(
-    data: DatasetCompression | Dataset,
+    data: DatasetCompression | Dataset[Any],
     weights: ArrayLike | torch.Tensor | None = None,
     *,
     batch_size: int,
@@ -131,7 +132,7 @@ def weighted_loader(
     generator: torch.Generator | None = None,
     dtype: torch.dtype | None = None,
     **loader_options: Any,
-) -> DataLoader:
+) -> DataLoader[Any]:
     """Mini-batches of rows drawn with probability proportional to their weights.
 
     Parameters

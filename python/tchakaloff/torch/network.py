@@ -21,7 +21,7 @@ second-order methods) see a different gradient vector and do not follow the wide
 
 from __future__ import annotations
 
-from typing import Callable, Union
+from typing import Callable, Union, cast
 
 import numpy as np
 import torch
@@ -134,20 +134,20 @@ class CompressedMLP(CompressedNetwork):
 
     @property
     def fc1(self) -> nn.Linear:
-        return self.layers[0]
+        return cast(nn.Linear, self.layers[0])  # nn.ModuleList types its items as nn.Module
 
     @property
     def fc2(self) -> nn.Linear:
-        return self.layers[1]
+        return cast(nn.Linear, self.layers[1])
 
     @property
     def activation(self) -> nn.Module:
-        return self.before_scale[0][0]
+        return cast(nn.Sequential, self.before_scale[0])[0]
 
     @property
     def multiplicities(self) -> torch.Tensor:  # type: ignore[override]
         """Multiplicity of every kept neuron (the buffer ``multiplicities_0``)."""
-        return self.multiplicities_0
+        return self._multiplicity(0)
 
     @property
     def width(self) -> int:
@@ -158,10 +158,11 @@ class CompressedMLP(CompressedNetwork):
 def _layer_arrays(
     fc1: nn.Linear, fc2: nn.Linear
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
-    def numpy(tensor: torch.Tensor | None) -> np.ndarray | None:
-        return None if tensor is None else tensor.detach().cpu().double().numpy()
+    def numpy(tensor: torch.Tensor) -> np.ndarray:
+        return tensor.detach().cpu().double().numpy()
 
-    return numpy(fc1.weight), numpy(fc1.bias), numpy(fc2.weight)
+    bias = None if fc1.bias is None else numpy(fc1.bias)
+    return numpy(fc1.weight), bias, numpy(fc2.weight)
 
 
 def _output_bias(fc2: nn.Linear) -> torch.Tensor | None:

@@ -23,6 +23,7 @@ import copy
 import numbers
 import warnings
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 import torch
@@ -127,7 +128,7 @@ def _prepare(
     """Check the model and widths, then return a deep copy to prune, its hidden layers and
     the widths as ints."""
     kept = _check_widths(widths, _hidden_layers(model))
-    pruned = copy.deepcopy(model)
+    pruned = cast(nn.Sequential, copy.deepcopy(model))  # _hidden_layers checked it is one
     return pruned, _hidden_layers(pruned), kept
 
 
@@ -204,7 +205,7 @@ def torch_pruning(
     # Tracing the graph and the Taylor gradients need autograd, also under torch.no_grad().
     with torch.enable_grad():
         graph = tp.DependencyGraph().build_dependency(pruned, example_inputs=example_inputs)
-        if importance == "taylor":
+        if importance == "taylor" and calibration is not None and labels is not None:
             _cross_entropy_gradients(pruned, calibration, labels)
     doomed = []
     for h, k in zip(hidden, kept):
@@ -215,8 +216,8 @@ def torch_pruning(
         )
         units = h.layer.weight.shape[0]
         scores = scorer(graph.get_pruning_group(h.layer, prune_out, idxs=list(range(units))))
-        lowest = torch.argsort(scores, stable=True)[: units - k]
-        doomed.append((h.layer, prune_out, sorted(lowest.tolist())))
+        weakest = torch.argsort(scores, stable=True)[: units - k]
+        doomed.append((h.layer, prune_out, sorted(weakest.tolist())))
     for layer, prune_out, lowest in doomed:
         if lowest:
             graph.get_pruning_group(layer, prune_out, idxs=lowest).prune()

@@ -40,6 +40,7 @@ from ..contributions import ContributionCompression, compress_gram
 from .weighted import (
     PER_UNIT,
     CompressedNetwork,
+    Layer,
     _Hidden,
     _incoming,
     _inputs,
@@ -69,23 +70,29 @@ _CALIBRATION_ROWS = 512
 _PROBES = 16
 
 
-def _fold_batchnorm(layer: nn.Module, norm: nn.Module) -> nn.Module:
+def _fold_batchnorm(layer: Layer, norm: nn.BatchNorm1d | nn.BatchNorm2d) -> Layer:
     """`layer` followed by `norm` (its running statistics) as one layer of the same kind."""
     if norm.num_features != (
         layer.out_features if isinstance(layer, nn.Linear) else layer.out_channels
     ):
         raise ValueError(f"{norm} does not match the {layer} before it")
+    mean, variance = norm.running_mean, norm.running_var
+    if mean is None or variance is None:
+        raise ValueError(
+            f"{norm} keeps no running statistics to fold (track_running_stats=False); fold it "
+            "into the layer before compressing"
+        )
     folded = copy.deepcopy(layer)
     with torch.no_grad():
         scale = (
-            norm.weight / torch.sqrt(norm.running_var + norm.eps)
+            norm.weight / torch.sqrt(variance + norm.eps)
             if norm.affine
-            else (1.0 / torch.sqrt(norm.running_var + norm.eps))
+            else (1.0 / torch.sqrt(variance + norm.eps))
         )
         shift = norm.bias if norm.affine else torch.zeros_like(scale)
         bias = layer.bias if layer.bias is not None else torch.zeros_like(scale)
         folded.weight.mul_(scale.reshape(-1, *[1] * (layer.weight.dim() - 1)))
-        new_bias = (bias - norm.running_mean) * scale + shift
+        new_bias = (bias - mean) * scale + shift
         if folded.bias is None:
             folded.bias = nn.Parameter(new_bias.clone())
         else:
@@ -173,13 +180,14 @@ def _distinct_units(stages: list[_Stage], index: int) -> tuple[torch.Tensor, tor
 def _activation(stage: _Stage, x: torch.Tensor) -> torch.Tensor:
     """The stage's layer and the per-unit modules after it: its activation at the scale
     point, where the multiplicities apply."""
-    return nn.Sequential(*stage.before_scale)(stage.layer(x))
+    activation: torch.Tensor = nn.Sequential(*stage.before_scale)(stage.layer(x))
+    return activation
 
 
 def _rest(stages: list[_Stage], index: int, activation: torch.Tensor) -> torch.Tensor:
     """From the scale point of layer `index` (unit weights 1) through the still-wide layers
     after it to the network's output."""
-    x = nn.Sequential(*stages[index].after_scale)(activation)
+    x: torch.Tensor = nn.Sequential(*stages[index].after_scale)(activation)
     for stage in stages[index + 1 :]:
         x = nn.Sequential(*stage.after_scale)(_activation(stage, x))
     return x
@@ -240,7 +248,11 @@ def _select(
 
 
 def _contributions(
-    stages: list[_Stage], index: int, activation: torch.Tensor, goal: torch.Tensor, rng
+    stages: list[_Stage],
+    index: int,
+    activation: torch.Tensor,
+    goal: torch.Tensor,
+    rng: np.random.Generator,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Each unit's first-order contribution to the output along a few directions, and the
     target they should sum to (the wide output, corrected for the earlier layers' error)."""
@@ -369,7 +381,7 @@ def _evenly(n: int, count: int) -> torch.Tensor:
     return torch.as_tensor(np.linspace(0, n - 1, min(n, count)).round().astype(np.int64))
 
 
-def _calibration(calibration: object, first: nn.Module) -> torch.Tensor:
+def _calibration(calibration: object, first: Layer) -> torch.Tensor:
     if not isinstance(calibration, torch.Tensor):
         raise ValueError(
             "calibration must be a torch.Tensor of typical inputs, got "

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple, Union
+from typing import Any, NamedTuple, Union, cast
 
 import numpy as np
 import scipy.linalg  # noqa: F401  (its BLAS loaded before the first BLAS thread limit)
@@ -83,6 +83,7 @@ def _set_units(
     units = weight.shape[0]
     layer.weight = nn.Parameter(weight.contiguous(), requires_grad=layer.weight.requires_grad)
     if layer.bias is not None:
+        assert bias is not None  # a layer with a bias gets new ones
         layer.bias = nn.Parameter(bias.contiguous(), requires_grad=layer.bias.requires_grad)
     shape = following.weight.shape
     following.weight = nn.Parameter(
@@ -122,14 +123,20 @@ class _ScaleGradient(torch.autograd.Function):
     """Identity in the forward pass, gradient times `scale` in the backward pass."""
 
     @staticmethod
-    def forward(ctx, tensor: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+    def forward(ctx: Any, tensor: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(scale)
         return tensor.view_as(tensor)
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:  # type: ignore[override]
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
         (scale,) = ctx.saved_tensors
         return grad * scale, None
+
+
+def _scale_gradient(tensor: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """`tensor` in the forward pass, its gradient times `scale` in the backward pass."""
+    scaled: torch.Tensor = _ScaleGradient.apply(tensor, scale)  # type: ignore[no-untyped-call]  # torch leaves Function.apply unannotated
+    return scaled
 
 
 @dataclass
@@ -137,16 +144,16 @@ class _Stage:
     """A layer, the per-unit modules after it up to the scale point, and the modules from the
     scale point to the next layer (nn.Flatten and what follows it)."""
 
-    layer: nn.Module
+    layer: Layer
     before_scale: list[nn.Module] = field(default_factory=list)
     after_scale: list[nn.Module] = field(default_factory=list)
 
 
-def _units(layer: nn.Module) -> int:
+def _units(layer: Layer) -> int:
     return layer.out_features if isinstance(layer, nn.Linear) else layer.out_channels
 
 
-def _inputs(layer: nn.Module) -> int:
+def _inputs(layer: Layer) -> int:
     return layer.in_features if isinstance(layer, nn.Linear) else layer.in_channels
 
 
@@ -206,7 +213,12 @@ class CompressedNetwork(nn.Module):
             self.register_buffer(f"multiplicities_{index}", c.clone())
 
     def _multiplicity(self, index: int) -> torch.Tensor:
-        return getattr(self, f"multiplicities_{index}")
+        multiplicity: torch.Tensor = getattr(self, f"multiplicities_{index}")
+        return multiplicity
+
+    def _layer(self, index: int) -> Layer:
+        """Layer `index` (nn.ModuleList types its items as nn.Module)."""
+        return cast(Layer, self.layers[index])
 
     @property
     def multiplicities(self) -> list[torch.Tensor]:
@@ -214,7 +226,7 @@ class CompressedNetwork(nn.Module):
 
     @property
     def widths(self) -> list[int]:
-        return [_units(layer) for layer in self.layers[:-1]]
+        return [_units(self._layer(i)) for i in range(len(self.layers) - 1)]
 
     def _input_scale(self, index: int) -> torch.Tensor | None:
         """Multiplicity of every input of layer `index` (a channel's block of inputs repeated
@@ -222,12 +234,13 @@ class CompressedNetwork(nn.Module):
         if index == 0:
             return None
         c = self._multiplicity(index - 1)
-        return c.repeat_interleave(_inputs(self.layers[index]) // len(c))
+        return c.repeat_interleave(_inputs(self._layer(index)) // len(c))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.prefix(x)
         last = len(self.layers) - 1
-        for index, layer in enumerate(self.layers):
+        for index in range(len(self.layers)):
+            layer = self._layer(index)
             weight, bias = layer.weight, layer.bias
             if self.divide_gradients:
                 # 1 / (c_out c_in) for every weight, as a broadcast of its two sides
@@ -237,11 +250,11 @@ class CompressedNetwork(nn.Module):
                 into = self._input_scale(index)
                 if into is not None:
                     inverse = inverse / into[None, :]
-                weight = _ScaleGradient.apply(
+                weight = _scale_gradient(
                     weight, inverse.reshape(*inverse.shape, *[1] * (weight.dim() - inverse.dim()))
                 )
                 if bias is not None and index < last:
-                    bias = _ScaleGradient.apply(bias, 1.0 / self._multiplicity(index))
+                    bias = _scale_gradient(bias, 1.0 / self._multiplicity(index))
             if isinstance(layer, nn.Linear):
                 x = nn.functional.linear(x, weight, bias)
             else:
@@ -257,15 +270,15 @@ class CompressedNetwork(nn.Module):
         the next layer's input weights, for inference (trained further it would follow
         ordinary, not the wide network's, dynamics)."""
         modules: list[nn.Module] = [copy.deepcopy(m) for m in self.prefix]
-        for index, layer in enumerate(self.layers):
-            layer = copy.deepcopy(layer)
+        for index in range(len(self.layers)):
+            layer = copy.deepcopy(self._layer(index))
             into = self._input_scale(index)
             if into is not None:
                 with torch.no_grad():
                     layer.weight.mul_(into.reshape(1, -1, *[1] * (layer.weight.dim() - 2)))
             modules.append(layer)
-            modules.extend(copy.deepcopy(m) for m in self.before_scale[index])
-            modules.extend(copy.deepcopy(m) for m in self.after_scale[index])
+            for around in (self.before_scale[index], self.after_scale[index]):
+                modules.extend(copy.deepcopy(m) for m in cast(nn.Sequential, around))
         return nn.Sequential(*modules)
 
     def extra_repr(self) -> str:
