@@ -8,12 +8,13 @@ weights; a random subset of the same size, weighted alike, is the naive alternat
 import time
 
 import numpy as np
+from numpy.typing import NDArray
 from sklearn.kernel_ridge import KernelRidge
 from sklearn.metrics import mean_squared_error
 from tchakaloff.sklearn import CompressedEstimator
 
 
-def target(X):
+def target(X: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.sin(3 * X[:, 0]) * X[:, 1] + np.exp(-(X[:, 1] ** 2))
 
 
