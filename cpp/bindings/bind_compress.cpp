@@ -44,7 +44,8 @@ void bind_compress(py::module_& m) {
       "compress",
       [](const PointsRef& points, const std::optional<WeightsArray>& weights, Index degree,
          Index size, bool prefer_central, const std::string& partition, Index merge, double prepass,
-         const py::object& progress, const std::optional<Eigen::VectorXd>& metric, int threads) {
+         const py::object& progress, const std::optional<Eigen::VectorXd>& metric, int threads,
+         Index refine_steps) {
         const PointList list = point_list(points, weights);
         if (partition != "kd" && partition != "greedy")
           throw std::invalid_argument("partition must be 'kd' or 'greedy', got '" + partition +
@@ -54,6 +55,7 @@ void bind_compress(py::module_& m) {
             options_for(prefer_central, partition == "greedy" ? Partition::greedy : Partition::kd,
                         merge, prepass, progress, threads);
         if (metric) options.metric = *metric;
+        options.refine_steps = refine_steps;
         // Safe without the GIL: the core reads only the caller's numpy buffers; the progress
         // callback takes the GIL back before touching Python.
         Compression c;
@@ -66,7 +68,8 @@ void bind_compress(py::module_& m) {
       py::arg("points").noconvert(), py::arg("weights").none(true), py::arg("degree"),
       py::arg("size"), py::arg("prefer_central") = true, py::arg("partition") = "kd",
       py::arg("merge") = 1, py::arg("prepass") = 0.0, py::arg("progress") = py::none(),
-      py::arg("metric") = py::none(), py::arg("threads") = 0);
+      py::arg("metric") = py::none(), py::arg("threads") = 0,
+      py::arg("refine_steps") = CompressOptions{}.refine_steps);
 
   m.def(
       "reduce_cells",

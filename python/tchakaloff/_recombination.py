@@ -214,7 +214,7 @@ def recombine(
         np.zeros(n_objects, dtype=np.int64)
         if cells == 1
         else _core.compress(
-            x, w, degree, cells * n, False, "kd", 1, 0.0, None, cut, threads=threads
+            x, w, degree, cells * n, False, "kd", 1, 0.0, None, cut, threads=threads, refine_steps=0
         )["labels"]
     )
     scale = _shared_scale(x)

@@ -22,7 +22,11 @@ struct CompressOptions {
   Basis basis = Basis::chebyshev;
   bool prefer_central = true;  // see ReduceOptions
   Partition partition = Partition::kd;
-  Index merge = 1;       // greedy: objects removed per group (group size N + merge)
+  Index merge = 1;  // greedy: objects removed per group (group size N + merge)
+  // kd: pivots per cell of at least 2N objects toward the subset whose degree-(k + 1)
+  // moments are closest to the cell's (match_next_moments; 0: the reduction's own subset).
+  // Greedy does not search (see greedy.cpp).
+  Index refine_steps = 16;
   double prepass = 0.0;  // greedy: first cut to prepass * size by kd cells (<= 1: never)
   // Called on the calling thread between batches of cells with (cells done, cells); may throw.
   std::function<void(Index, Index)> progress;
