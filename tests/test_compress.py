@@ -368,12 +368,15 @@ def test_functions_bad_input():
     assert len(every) == 500
 
 
-@pytest.mark.parametrize("partition", ["kd", "greedy"])
-@pytest.mark.parametrize(("m", "k", "size"), [(2, 3, 97), (3, 4, 400), (1, 5, 64), (4, 2, 1000)])
+@pytest.mark.parametrize("partition", ["kd", "kd_fast", "greedy"])
+@pytest.mark.parametrize(
+    ("m", "k", "size"), [(2, 3, 97), (3, 4, 400), (1, 5, 64), (4, 2, 1000), (3, 5, 100)]
+)
 def test_the_whole_budget_is_kept(partition, m, k, size):
     """Exactly `size` objects whatever size mod N: k-d cells give what they leave to the
-    leading degree-(k + 1) moments of the cells with the largest remainder, greedy's last
-    merges remove only the excess; every cell still keeps its moments."""
+    leading degree-(k + 1) moments of the cells with the largest remainder (and degree
+    k + 2 where one cell's are too few: 44 objects beside N = 56 at m = 3, k = 5), greedy's
+    last merges remove only the excess; every cell still keeps its moments."""
     rng = np.random.default_rng(size)
     x = rng.normal(size=(20 * size, m))
     w = rng.uniform(0.5, 2.0, size=len(x))
@@ -382,5 +385,5 @@ def test_the_whole_budget_is_kept(partition, m, k, size):
     assert np.all(res.weights > 0) and np.all(np.diff(res.indices) > 0)
     np.testing.assert_allclose(res.weights.sum(), w.sum(), rtol=1e-12)
     assert res.moment_error < 1e-9
-    if partition == "kd":
+    if partition != "greedy":
         assert_cells_keep_moments(x, w, res, k)

@@ -43,6 +43,7 @@ def compress(
     progress: Callable[[int, int], None] | None = None,
     metric: NDArray[np.float64] | None = None,
     threads: int = 0,
+    refine_steps: int = ...,
 ) -> dict[str, Any]: ...  # indices, weights, labels, cells, moment_error
 def reduce_cells(
     points: NDArray[np.float64],
