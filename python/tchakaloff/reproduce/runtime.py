@@ -62,31 +62,24 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4.2))
-    for m in setting["dims"]:
-        mine = [r for r in rows if r[1] == m and r[0] == "kd"]
-        greedy = [r for r in rows if r[1] == m and r[0] == "greedy"]
-        fast = [r for r in rows if r[1] == m and r[0] == "kd_fast"]
-        line = ax.loglog([r[3] for r in mine], [r[4] for r in mine], "o-", label=f"m={m} kd")
+    colours = plt.cm.viridis(np.linspace(0, 0.9, len(setting["dims"])))
+    styles = {"kd": "o-", "kd_fast": ".-", "greedy": "s:"}
+    for colour, m in zip(colours, setting["dims"]):
+        for partition, style in styles.items():
+            mine = [r for r in rows if r[1] == m and r[0] == partition]
+            ax.loglog(
+                [r[3] for r in mine],
+                [r[4] for r in mine],
+                style,
+                color=colour,
+                label=f"m={m} {partition}",
+            )
+        published = [r for r in rows if r[1] == m and r[0] == "kd"]
         ax.loglog(
-            [r[3] for r in fast],
-            [r[4] for r in fast],
-            ".-",
-            color=line[0].get_color(),
-            alpha=0.5,
-            label=f"m={m} kd_fast",
-        )
-        ax.loglog(
-            [r[3] for r in greedy],
-            [r[4] for r in greedy],
-            "s:",
-            color=line[0].get_color(),
-            label=f"m={m} greedy",
-        )
-        ax.loglog(
-            [r[3] for r in mine],
-            [r[5] for r in mine],
+            [r[3] for r in published],
+            [r[5] for r in published],
             "x--",
-            color=line[0].get_color(),
+            color=colour,
             alpha=0.6,
             label=f"m={m} paper (M4 Pro)",
         )
