@@ -387,3 +387,24 @@ def test_the_whole_budget_is_kept(partition, m, k, size):
     assert res.moment_error < 1e-9
     if partition != "greedy":
         assert_cells_keep_moments(x, w, res, k)
+
+
+@pytest.mark.parametrize(
+    ("m", "k", "taken"), [(1, 5, "kd"), (2, 3, "kd"), (2, 4, "greedy"), (4, 3, "greedy")]
+)
+def test_auto_partition_is_the_measured_choice(m, k, taken):
+    """partition="auto" (the default) gives exactly what the partition it takes gives: k-d
+    cells at m = 1 and low degree, greedy from k = 4 (k = 3 at m >= 4); always k-d cells
+    with functions, and cut dimensions count (a 0 in metric takes a column out)."""
+    x = np.random.default_rng(k).uniform(-1, 1, size=(3000, m))
+    size = max(300, tchakaloff.n_moments(m, k))
+    default = tchakaloff.compress(x, size=size, degree=k)
+    explicit = tchakaloff.compress(x, size=size, degree=k, partition=taken)
+    assert default.partition == explicit.partition == taken
+    np.testing.assert_array_equal(default.indices, explicit.indices)
+    np.testing.assert_array_equal(default.weights, explicit.weights)
+    with_functions = tchakaloff.compress(x, size=size, degree=k, functions=np.sin(x))
+    assert with_functions.partition == "kd"
+    if m >= 2:
+        along_one = tchakaloff.compress(x, size=size, degree=k, metric=[1.0] + [0.0] * (m - 1))
+        assert along_one.partition == "kd"

@@ -37,9 +37,12 @@ class Compression:
         Their weights, all > 0, with the input's total (the number of objects by default:
         weights are multiplicities).
     labels : (n,) int64
-        The cell of every input object. With ``partition="greedy"``: the position in
-        `indices` of its nearest kept object (in the metric the groups were cut with).
+        The cell of every input object. With greedy (``partition="greedy"``, or "auto"
+        when it takes greedy: see `partition`): the position in `indices` of its nearest
+        kept object (in the metric the groups were cut with).
     degree : int
+    partition : str
+        The partition used ("kd", "kd_fast" or "greedy"; "auto" resolved).
     moment_error : float
         Largest moment residual over the cells, relative to the cell's weight, with each cell
         mapped onto [-1, 1]^m.
@@ -49,6 +52,7 @@ class Compression:
     weights: NDArray[np.float64]
     labels: NDArray[np.int64]
     degree: int
+    partition: str
     moment_error: float
 
     def __len__(self) -> int:
@@ -59,7 +63,7 @@ class Compression:
 # reduction costs O(N^3) per level, and beyond a few hundred moments the error of analytic
 # functions is already at the floor of double precision (App. G).
 AUTO_MAX_MOMENTS = 500
-PARTITIONS = ("kd", "kd_fast", "greedy")
+PARTITIONS = ("auto", "kd", "kd_fast", "greedy")
 # The core's option per partition: "kd_fast" is "kd" without the search for the subset that
 # matches the next moments best (the core's default number of pivots otherwise).
 _REFINE = {"kd_fast": 0}
@@ -78,6 +82,15 @@ def greedy_prepass(m: int, k: int) -> float:
     return min(PREPASS_MAX, PREPASS_GAIN ** (m / (k + 1)))
 
 
+def auto_partition(m: int, k: int) -> str:
+    """The partition that ``partition="auto"`` takes for objects cut along m dimensions at
+    degree k: the more accurate of "kd" and "greedy" as measured (bench/compare_accuracy.py,
+    five smooth functions, d' = 0.1 d): k-d cells with their subsets searched win at m = 1
+    and at low degree (0.02-0.9x greedy's error), greedy's small merges from k = 4 (m = 2, 3)
+    and k = 3 (m >= 4) on (1.5-3x lower error than the cells)."""
+    return "greedy" if m >= 2 and (k >= 4 or (m >= 4 and k >= 3)) else "kd"
+
+
 def auto_degree(m: int, size: int) -> int:
     """The degree that ``degree="auto"`` picks for m coordinates and `size` kept objects: the
     largest k with N(m, k) <= min(size, AUTO_MAX_MOMENTS) (at least 0)."""
@@ -94,7 +107,7 @@ def compress(
     *,
     size: float,
     degree: int | str,
-    partition: str = "kd",
+    partition: str = "auto",
     metric: ArrayLike | None = None,
     functions: ArrayLike | None = None,
     rng: np.random.Generator | int | None = None,
@@ -120,8 +133,13 @@ def compress(
         takes the largest k with N(m, k) <= min(size, 500): for analytic functions the error
         falls geometrically in k, so the largest affordable degree in the fewest cells wins;
         the cap keeps the O(N^3) reduction cheap. The degree taken is ``result.degree``.
-    partition : {"kd", "kd_fast", "greedy"}
-        ``"kd"`` (default): ``size // N`` balanced k-d cells (median splits of the
+    partition : {"auto", "kd", "kd_fast", "greedy"}
+        ``"auto"`` (default): the more accurate of ``"kd"`` and ``"greedy"`` for the
+        dimension m the objects are cut along and the degree k, as measured on five smooth
+        functions (:func:`auto_partition`): ``"greedy"`` when m >= 2 and k >= 4, or m >= 4
+        and k >= 3; ``"kd"`` otherwise, and always with `functions`. The partition taken is
+        ``result.partition``.
+        ``"kd"``: ``size // N`` balanced k-d cells (median splits of the
         widest coordinate in the units of `metric`; above max(2^17, 256 x cells) objects,
         the medians of a fixed random sample, so cell sizes vary by a few percent), each
         reduced to N objects, in parallel over cells; then, among the many subsets of N
@@ -194,6 +212,9 @@ def compress(
     if partition not in PARTITIONS:
         raise ValueError(f"partition must be one of {PARTITIONS}, got {partition!r}")
     f = None if functions is None else as_functions(functions, len(x))
+    cut_dims = x.shape[1] if cut is None else int(np.count_nonzero(cut))
+    if partition == "auto":
+        partition = "kd" if f is not None else auto_partition(cut_dims, k)
     if f is not None and partition == "greedy":
         raise ValueError('functions are matched with partition="kd" or "kd_fast" only')
     n = n_moments(x.shape[1], k)
@@ -225,7 +246,7 @@ def compress(
                 False,
                 core_partition,
                 merge,
-                greedy_prepass(x.shape[1] if cut is None else int(np.count_nonzero(cut)), k),
+                greedy_prepass(cut_dims, k),
                 report,
                 cut,
                 threads,
@@ -251,5 +272,6 @@ def compress(
         weights=weights_kept,
         labels=labels,
         degree=k,
+        partition=partition,
         moment_error=result["moment_error"],
     )

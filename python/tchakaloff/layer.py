@@ -295,7 +295,15 @@ def compress_layer(
         # at least one neuron per round, whatever the rounding of len / shrink
         goal = target if shrink is None else max(target, int(np.ceil(len(kept) / shrink)))
         goal = min(goal, len(kept) - 1)
-        result = compress(objects[kept], weights, size=goal, degree=k, metric=metric, n_jobs=n_jobs)
+        result = compress(
+            objects[kept],
+            weights,
+            size=goal,
+            degree=k,
+            partition="kd",
+            metric=metric,
+            n_jobs=n_jobs,
+        )
         moment_error = max(moment_error, result.moment_error)
         if len(result) == len(kept):  # nothing could go (cannot happen above N)
             break
