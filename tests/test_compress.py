@@ -4,6 +4,8 @@ of a smooth symmetric function falls with d at the rate the theory predicts."""
 import numpy as np
 import pytest
 import tchakaloff
+from tchakaloff._native import core
+from tchakaloff._native import options as native_options
 
 
 def scaled_monomials(z: np.ndarray, degree: int) -> np.ndarray:
@@ -185,21 +187,21 @@ def test_kd_cells_keep_the_subset_closest_to_their_next_moments(m, k):
     assert following.mean() < 0.5 * following_fast.mean()
 
 
-def test_greedy_k_d_pass_costs_little_accuracy(monkeypatch):
+def test_greedy_k_d_pass_costs_little_accuracy():
     """At m = 2, k = 4 greedy first cuts to F = 3 x size by k-d cells: as accurate as the
     rounds alone (1.7e-11 vs 1.8e-11 over 8 trials), unlike a pass doing all the work
-    (8e-11, k-d cells)."""
+    (8e-11, k-d cells). Driven through the core's options, as the Python API runs it."""
     assert tchakaloff.compression.greedy_prepass(2, 4) == pytest.approx(16 ** (2 / 5))
+    greedy = core.Partition.greedy
 
-    def mean_error():
+    def mean_error(prepass: float) -> float:
         rng = np.random.default_rng(3)
-        return np.mean([sigmoid_error(2, 4, 8000, rng, partition="greedy") for _ in range(8)])
+        options = native_options(core.CompressOptions, partition=greedy, prepass=prepass)
+        return np.mean([sigmoid_error(2, 4, 8000, rng, options=options) for _ in range(8)])
 
-    with_pass = mean_error()
-    monkeypatch.setattr(tchakaloff.compression, "PREPASS_MAX", 1.0)  # F = 1: no pass
-    rounds_only = mean_error()
-    monkeypatch.setattr(tchakaloff.compression, "PREPASS_MAX", 1.0001)  # the pass does it all
-    pass_only = mean_error()
+    with_pass = mean_error(core.CompressOptions().prepass)  # the default: greedy_prepass
+    rounds_only = mean_error(1.0)  # F = 1: no pass
+    pass_only = mean_error(1.0001)  # the pass does it all
     assert with_pass < 1.5 * rounds_only
     assert with_pass < 0.5 * pass_only
 
@@ -235,9 +237,9 @@ def test_auto_degree_is_the_largest_that_fits():
     n = tchakaloff.n_moments(2, res.degree)
     assert n <= 300 < tchakaloff.n_moments(2, res.degree + 1)
     assert len(res) <= 300
-    # capped for cost: 1-D with a large size stops at AUTO_MAX_MOMENTS moments
+    # capped for cost: 1-D with a large size stops at the documented 500 moments
     res = tchakaloff.compress(x[:, :1], size=2000, degree="auto")
-    assert res.degree + 1 == tchakaloff.compression.AUTO_MAX_MOMENTS
+    assert res.degree + 1 == 500
 
 
 def test_auto_degree_error_stays_at_the_floor():
@@ -295,12 +297,18 @@ def test_bad_objects():
         tchakaloff.compress(x[:6] * 0, -np.ones(6), size=100, degree=2)
 
 
-def sigmoid_error(m: int, k: int, d: int, rng: np.random.Generator, partition: str = "kd") -> float:
-    """|f(all) - f(compressed)| for the paper's Fig. 2 function, d' = max(0.1 d, N)."""
+def sigmoid_error(
+    m: int, k: int, d: int, rng: np.random.Generator, partition: str = "kd", options=None
+) -> float:
+    """|f(all) - f(compressed)| for the paper's Fig. 2 function, d' = max(0.1 d, N). With
+    the core's `options`, through the core with those settings."""
     w = rng.uniform(-1, 1, size=(d, m))
     x = rng.uniform(-1, 1, size=(10, m))
     size = max(d // 10, tchakaloff.n_moments(m, k))
-    res = tchakaloff.compress(w, size=size, degree=k, partition=partition)
+    if options is not None:
+        res = core.compress(w, None, k, size, options)
+    else:
+        res = tchakaloff.compress(w, size=size, degree=k, partition=partition)
     values = (1 / (1 + np.exp(-w @ x.T))).mean(axis=1)
     return abs(values.mean() - res.weights @ values[res.indices] / d)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PYTHON = ["python", "tests", "bench"]
+PYTHON = ["python", "tests", "bench", "examples", "docs"]
 CPP = sorted(
     str(path.relative_to(ROOT))
     for folder in ("cpp/src", "cpp/include", "cpp/bindings", "cpp/tests", "bench")

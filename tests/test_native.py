@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from _reference import moment_mismatch
 from tchakaloff import _native
+from tchakaloff._native import options
 
 BUILDS = [_native._baseline]
 try:
@@ -49,12 +50,13 @@ def test_every_build_keeps_the_moments(build):
     rng = np.random.default_rng(3)
     x = rng.normal(size=(20_000, 3))
     w = rng.uniform(0.5, 2.0, size=len(x))
+    greedy = build.Partition.greedy  # each build has its own option types
     for result, degree in (
         (build.reduce(x, w, 4), 4),
-        (build.compress(x, w, 3, 2_000, False, "kd", 1, 0.0, None, None), 3),
-        (build.compress(x, w, 2, 1_000, False, "greedy", 1, 4.0, None, None), 2),
+        (build.compress(x, w, 3, 2_000), 3),
+        (build.compress(x, w, 2, 1_000, options(build.CompressOptions, partition=greedy)), 2),
     ):
-        indices, weights = result["indices"], result["weights"]
+        indices, weights = result.indices, result.weights
         assert len(np.unique(indices)) == len(indices)
         assert (weights > 0).all()
         assert np.isclose(weights.sum(), w.sum(), rtol=1e-12)

@@ -123,7 +123,6 @@ def test_reduce_bigger_n_several_levels():
 
 
 @pytest.mark.parametrize("m,k,n", [(4, 8, 2000), (6, 6, 2000)])
-@pytest.mark.slow
 def test_reduce_large_n_moments(m, k, n):
     # N = 495 and N = 924.
     rng = np.random.default_rng(4)

@@ -242,3 +242,36 @@ def test_tight_clusters_with_far_outliers_reduce_where_nnls_does():
     solution, residual = nnls(a, a.sum(axis=1), maxiter=10_000)
     assert np.count_nonzero(solution) <= 35
     assert residual < 1e-10 * np.linalg.norm(a.sum(axis=1))  # the reference finds one too
+
+
+# Found by bench/hostile_inputs.py's sweep.
+
+
+@pytest.mark.parametrize("call", ["compress_dataset", "summarize", "reduce_features"])
+def test_weights_whose_total_overflows_are_refused(call):
+    """1e307 x 300 overflows the total: compress_dataset recursed without end and summarize
+    returned infinite weights."""
+    x = np.random.default_rng(0).normal(size=(300, 3))
+    w = np.full(300, 1e307)
+    with pytest.raises(ValueError, match="finite total"), np.errstate(over="ignore"):
+        if call == "compress_dataset":
+            compress_dataset(x, x[:, 0], size=60, sample_weight=w)
+        elif call == "summarize":
+            tchakaloff.summarize(x, w, size=40)
+        else:
+            reduce(x, w, features=x)
+
+
+def test_ragged_lists_are_a_value_error_saying_what_to_pass():
+    ragged = [[1.0, 2.0], [3.0]]
+    with pytest.raises(ValueError, match="rectangular"):
+        compress_layer(ragged, None, np.ones((1, 2)), size=1, degree=1)
+    with pytest.raises(ValueError, match="rectangular"):
+        reduce(np.ones((2, 1)), features=ragged)
+
+
+def test_compress_mlp_refuses_what_is_not_a_module():
+    torch_module = pytest.importorskip("tchakaloff.torch")
+    torch = pytest.importorskip("torch")
+    with pytest.raises(ValueError, match=r"nn\.Sequential"):
+        torch_module.compress_mlp("model", size=4, calibration=torch.randn(10, 2))

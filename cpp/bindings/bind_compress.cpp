@@ -6,14 +6,6 @@ namespace tchakaloff::bindings {
 
 namespace {
 
-py::dict to_dict(Compression&& c) {
-  using namespace pybind11::literals;
-  return py::dict("indices"_a = to_numpy(std::move(c.indices)),
-                  "weights"_a = to_numpy(std::move(c.weights)),
-                  "labels"_a = to_numpy(std::move(c.labels)), "cells"_a = c.cells,
-                  "moment_error"_a = c.moment_error);
-}
-
 // Progress between batches of cells (none when `callback(done, total)` is None).
 std::function<void(Index, Index)> progress_report(const py::object& callback) {
   if (callback.is_none()) return nullptr;
@@ -23,59 +15,69 @@ std::function<void(Index, Index)> progress_report(const py::object& callback) {
   };
 }
 
-CompressOptions options_for(bool prefer_central, Partition partition, Index merge, double prepass,
-                            const py::object& progress, int threads) {
-  if (threads < 0) throw std::invalid_argument("threads must be >= 0 (0: automatic)");
-  CompressOptions options;
-  options.prefer_central = prefer_central;
-  options.partition = partition;
-  options.merge = merge;
-  options.prepass = prepass;
+// The caller's options with this call's progress report and Ctrl-C poll.
+CompressOptions for_call(CompressOptions options, const py::object& progress) {
   options.progress = progress_report(progress);
   options.poll = interrupt_poll();
-  options.threads = threads;
   return options;
 }
 
 }  // namespace
 
 void bind_compress(py::module_& m) {
+  py::enum_<Partition>(m, "Partition", py::module_local())
+      .value("kd", Partition::kd)
+      .value("greedy", Partition::greedy);
+
+  // The defaults are the core's (compress.hpp); Python sets what its caller chose.
+  py::class_<CompressOptions>(m, "CompressOptions", py::module_local())
+      .def(py::init<>())
+      .def_readwrite("basis", &CompressOptions::basis)
+      .def_readwrite("prefer_central", &CompressOptions::prefer_central)
+      .def_readwrite("partition", &CompressOptions::partition)
+      .def_readwrite("merge", &CompressOptions::merge)
+      .def_readwrite("prepass", &CompressOptions::prepass)
+      .def_readwrite("refine_steps", &CompressOptions::refine_steps)
+      .def_property(
+          "metric",
+          [](const CompressOptions& o) -> std::optional<Eigen::VectorXd> {
+            if (o.metric.size() == 0) return std::nullopt;
+            return o.metric;
+          },
+          [](CompressOptions& o, const std::optional<Eigen::VectorXd>& metric) {
+            o.metric = metric ? *metric : Eigen::VectorXd();
+          })
+      .def_readwrite("threads", &CompressOptions::threads);
+
+  py::class_<Compression>(m, "Compression", py::module_local())
+      .def_property_readonly("indices", view_of(&Compression::indices))
+      .def_property_readonly("weights", view_of(&Compression::weights))
+      .def_property_readonly("labels", view_of(&Compression::labels))
+      .def_readonly("cells", &Compression::cells)
+      .def_readonly("moment_error", &Compression::moment_error);
+
+  m.def("greedy_merge", &greedy_merge, py::arg("n_moments"));
+  m.def("greedy_prepass", &greedy_prepass, py::arg("cut_dims"), py::arg("degree"));
+
   m.def(
       "compress",
       [](const PointsRef& points, const std::optional<WeightsArray>& weights, Index degree,
-         Index size, bool prefer_central, const std::string& partition, Index merge, double prepass,
-         const py::object& progress, const std::optional<Eigen::VectorXd>& metric, int threads,
-         Index refine_steps) {
+         Index size, const CompressOptions& options, const py::object& progress) {
         const PointList list = point_list(points, weights);
-        if (partition != "kd" && partition != "greedy")
-          throw std::invalid_argument("partition must be 'kd' or 'greedy', got '" + partition +
-                                      "'");
-        if (merge < 1) throw std::invalid_argument("merge must be at least 1");
-        CompressOptions options =
-            options_for(prefer_central, partition == "greedy" ? Partition::greedy : Partition::kd,
-                        merge, prepass, progress, threads);
-        if (metric) options.metric = *metric;
-        options.refine_steps = refine_steps;
+        const CompressOptions call = for_call(options, progress);
         // Safe without the GIL: the core reads only the caller's numpy buffers; the progress
         // callback takes the GIL back before touching Python.
-        Compression c;
-        {
-          py::gil_scoped_release release;
-          c = compress(list, degree, size, options);
-        }
-        return to_dict(std::move(c));
+        py::gil_scoped_release release;
+        return compress(list, degree, size, call);
       },
       py::arg("points").noconvert(), py::arg("weights").none(true), py::arg("degree"),
-      py::arg("size"), py::arg("prefer_central") = true, py::arg("partition") = "kd",
-      py::arg("merge") = 1, py::arg("prepass") = 0.0, py::arg("progress") = py::none(),
-      py::arg("metric") = py::none(), py::arg("threads") = 0,
-      py::arg("refine_steps") = CompressOptions{}.refine_steps);
+      py::arg("size"), py::arg("options") = CompressOptions(), py::arg("progress") = py::none());
 
   m.def(
       "reduce_cells",
       [](const PointsRef& points, const std::optional<WeightsArray>& weights,
-         std::vector<Index> order, std::vector<Index> offsets, Index degree, bool prefer_central,
-         const py::object& progress, int threads) {
+         std::vector<Index> order, std::vector<Index> offsets, Index degree,
+         const CompressOptions& options, const py::object& progress) {
         const PointList list = point_list(points, weights);
         if (order.size() != static_cast<size_t>(list.size) || offsets.size() < 2 ||
             offsets.front() != 0 || offsets.back() != list.size ||
@@ -89,19 +91,14 @@ void bind_compress(py::module_& m) {
         }
         check_input(list, true);
         const Cells cells{std::move(order), std::move(offsets)};
-        const CompressOptions options =
-            options_for(prefer_central, Partition::kd, 1, 0.0, progress, threads);
+        const CompressOptions call = for_call(options, progress);
         // Safe without the GIL: as above.
-        Compression c;
-        {
-          py::gil_scoped_release release;
-          c = reduce_cells(list, cells, degree, options);
-        }
-        return to_dict(std::move(c));
+        py::gil_scoped_release release;
+        return reduce_cells(list, cells, degree, call);
       },
       py::arg("points").noconvert(), py::arg("weights").none(true), py::arg("order"),
-      py::arg("offsets"), py::arg("degree"), py::arg("prefer_central") = true,
-      py::arg("progress") = py::none(), py::arg("threads") = 0);
+      py::arg("offsets"), py::arg("degree"), py::arg("options") = CompressOptions(),
+      py::arg("progress") = py::none());
 
   // What threads=0 would use now (for tests and benchmarks).
   m.def("idle_cores", &idle_cores);

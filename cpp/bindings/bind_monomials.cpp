@@ -6,6 +6,7 @@ namespace tchakaloff::bindings {
 
 void bind_monomials(py::module_& m) {
   m.def("n_moments", &n_moments, py::arg("dim"), py::arg("degree"));
+  m.def("auto_degree", &auto_degree, py::arg("dim"), py::arg("size"));
   m.def(
       "exponents",
       [](Index dim, Index degree) {

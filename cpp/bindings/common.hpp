@@ -28,12 +28,14 @@ inline PointList point_list(const PointsRef& points, const std::optional<Weights
   return list;
 }
 
-// A numpy array that takes over a vector's buffer: no copy, freed with the array.
-template <class T>
-py::array_t<T> to_numpy(std::vector<T>&& values) {
-  auto* owner = new std::vector<T>(std::move(values));
-  py::capsule free_owner(owner, [](void* p) { delete static_cast<std::vector<T>*>(p); });
-  return py::array_t<T>(static_cast<py::ssize_t>(owner->size()), owner->data(), free_owner);
+// The getter of a result's vector field as a numpy view: no copy; the view keeps the result
+// alive.
+template <class Result, class T>
+auto view_of(std::vector<T> Result::*field) {
+  return [field](const py::object& self) {
+    const std::vector<T>& values = self.cast<const Result&>().*field;
+    return py::array_t<T>(static_cast<py::ssize_t>(values.size()), values.data(), self);
+  };
 }
 
 // Called by the core between chunks, from the thread that released the GIL. It checks at

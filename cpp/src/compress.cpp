@@ -198,10 +198,20 @@ void check_result(const Compression& result, Index size) {
 
 }  // namespace
 
+Index greedy_merge(Index n_moments) { return std::max<Index>(1, n_moments / 8); }
+
+double greedy_prepass(Index cut_dims, Index degree) {
+  if (cut_dims < 1 || degree < 0)
+    throw std::invalid_argument("greedy_prepass needs cut_dims >= 1 and degree >= 0");
+  return std::min(kPrepassMax, std::pow(kPrepassGain, static_cast<double>(cut_dims) /
+                                                          static_cast<double>(degree + 1)));
+}
+
 Compression compress(const PointList& list, Index degree, Index size,
                      const CompressOptions& options) {
   const CallThreads threads(options.threads);
   if (size < 1) throw std::invalid_argument("size must be at least 1 object");
+  if (options.merge < 0) throw std::invalid_argument("merge must be >= 0 (0: automatic)");
   check_moment_count(list.dim, degree, kMaxReduceMoments, "compress");
   check_input(list, false);
   const Frame frame = Frame::bounding_box(list);  // also rejects NaN and inf
@@ -236,7 +246,14 @@ Compression compress(const PointList& list, Index degree, Index size,
   }
   Compression result;
   if (options.partition == Partition::greedy) {
-    result = greedy_compress(list, cut, degree, size, options);
+    CompressOptions greedy = options;
+    if (greedy.merge == 0) greedy.merge = greedy_merge(n);
+    if (greedy.prepass < 0) {
+      const Index cut_dims =
+          options.metric.size() == 0 ? list.dim : (options.metric.array() > 0).count();
+      greedy.prepass = greedy_prepass(cut_dims, degree);
+    }
+    result = greedy_compress(list, cut, degree, size, greedy);
   } else {
     const Index n_cells = std::max<Index>(1, size / n);
     result = reduce_cells(list, kd_cells(list, cut, n_cells, options.poll), degree, options);

@@ -41,6 +41,14 @@ void check_moment_count(Index dim, Index degree, Index limit, const char* what) 
   }
 }
 
+Index auto_degree(Index dim, Index size) {
+  if (dim < 1) throw std::invalid_argument("the points need at least one coordinate (m >= 1)");
+  const Index limit = std::min(size, kAutoMaxMoments);
+  Index k = 0;
+  while (n_moments(dim, k + 1) <= limit) ++k;  // N grows with k: ends by k = limit
+  return k;
+}
+
 namespace {
 // Appends all exponents of total degree `remaining` over coordinates v.. in descending
 // lexicographic order.

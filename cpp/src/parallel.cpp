@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 #include <tchakaloff/parallel.hpp>
 #include <vector>
 
@@ -92,9 +93,10 @@ int idle_cores() {
 }
 
 CallThreads::CallThreads(int requested) : owner_(call_depth == 0) {
+  if (requested < 0) throw std::invalid_argument("threads must be >= 0 (0: automatic)");
   ++call_depth;
   if (owner_) {
-    call_requested = std::max(0, requested);
+    call_requested = requested;
     call_resolved = 0;
   }
 }

@@ -4,6 +4,7 @@
 // parallel sort the rounds use against std::sort.
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <random>
 #include <stdexcept>
@@ -285,7 +286,46 @@ void extreme_metric() {
   }
 }
 
+// The default options are what the Python API runs: greedy's automatic merge and k-d pass
+// resolve to the documented values (the same result as setting them), "auto" picks the largest
+// affordable degree, and out-of-range settings are refused by the core itself.
+void default_options_are_the_products() {
+  CHECK(tchakaloff::greedy_merge(15) == 1 && tchakaloff::greedy_merge(84) == 10);
+  CHECK(std::abs(tchakaloff::greedy_prepass(2, 4) - std::pow(16.0, 0.4)) < 1e-15);
+  CHECK(tchakaloff::greedy_prepass(4, 1) == 4.0);  // capped at kPrepassMax
+  CHECK(tchakaloff::auto_degree(2, 300) == 23);    // N(2, 23) = 300 < N(2, 24) = 325
+  CHECK(tchakaloff::auto_degree(1, 2000) == 499);  // at most 500 moments
+  CHECK(tchakaloff::auto_degree(3, 3) == 0);
+
+  const Index n = 4000, m = 2, degree = 3, size = 400;
+  const std::vector<double> x = uniform_points(n, m, 21);
+  const PointList list{x.data(), m, n, nullptr, nullptr};
+  CompressOptions automatic;
+  automatic.partition = Partition::greedy;
+  CompressOptions chosen = automatic;
+  chosen.merge = tchakaloff::greedy_merge(tchakaloff::n_moments(m, degree));
+  chosen.prepass = tchakaloff::greedy_prepass(m, degree);
+  const Compression a = tchakaloff::compress(list, degree, size, automatic);
+  const Compression b = tchakaloff::compress(list, degree, size, chosen);
+  CHECK(a.indices == b.indices && a.weights == b.weights);
+  CHECK(static_cast<Index>(a.indices.size()) == size);
+
+  for (const auto& bad : {std::make_pair(-1, 0), std::make_pair(0, -1)}) {
+    CompressOptions options;
+    options.merge = bad.first;
+    options.threads = bad.second;
+    bool refused = false;
+    try {
+      tchakaloff::compress(list, degree, size, options);
+    } catch (const std::invalid_argument&) {
+      refused = true;
+    }
+    CHECK(refused);
+  }
+}
+
 int main() {
+  check::run("default_options_are_the_products", default_options_are_the_products);
   check::run("nearest_matches_brute_force", nearest_matches_brute_force);
   check::run("parallel_sort_matches_sort", parallel_sort_matches_sort);
   check::run("compress_polls", compress_polls);

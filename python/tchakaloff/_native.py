@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from types import ModuleType
+from typing import TypeVar
 
 from . import _core as _baseline
 
@@ -28,3 +29,15 @@ def _load() -> ModuleType:
 
 
 core = _load()
+
+
+_Options = TypeVar("_Options")
+
+
+def options(kind: type[_Options], **fields: object) -> _Options:
+    """The core's options of `kind` (``core.ReduceOptions`` or ``core.CompressOptions``),
+    with the core's defaults, which are the product's, and `fields` set."""
+    result = kind()
+    for name, value in fields.items():
+        setattr(result, name, value)
+    return result

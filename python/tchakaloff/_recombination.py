@@ -11,10 +11,13 @@ whenever the features are independent.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
 
 from ._native import core as _core
+from ._native import options
 from ._validation import within_double_range
 from .reduction import exponents, n_moments
 
@@ -134,9 +137,26 @@ def _moment_error(blocks: list[tuple[NDArray, NDArray]], moved: NDArray, weights
     return error
 
 
+@dataclass(frozen=True)
+class CellReduction:
+    """The core's compress result, as the steps here rebuild it: kept rows (sorted) and
+    their weights, every row's cell, and the largest relative residual of a cell's moments
+    (in its [-1, 1] frame)."""
+
+    indices: NDArray[np.int64]
+    weights: NDArray[np.float64]
+    labels: NDArray[np.int64]
+    moment_error: float
+
+
 def fill_cells(
-    x: NDArray, w: NDArray | None, degree: int, spare: int, result: dict, threads: int = 0
-) -> dict:
+    x: NDArray,
+    w: NDArray | None,
+    degree: int,
+    spare: int,
+    result: CellReduction | _core.Compression,
+    threads: int = 0,
+) -> CellReduction:
     """The k-d result `result` (cells of at most N objects) with `spare` more objects: the
     cells whose Taylor remainder is largest (weight x diameter^(k + 1)) re-reduced to also
     match their leading degree-(k + 1) moments (and degree k + 2, ... where those are fewer
@@ -144,7 +164,7 @@ def fill_cells(
     x = within_double_range(x)
     n_objects, m = x.shape
     weights = np.ones(n_objects) if w is None else w
-    labels = np.asarray(result["labels"])
+    labels = np.asarray(result.labels)
     low, high = _powers(m, degree, spare)
     scale = _shared_scale(x)
     order, starts = _groups(labels)
@@ -158,39 +178,41 @@ def fill_cells(
     features = [_cell_features(x, weights, rows, low, high, scale) for rows in members]
     counts = _spread([sigma for _, _, sigma in features], spare)
     refilled = cells[counts > 0]
-    keep = ~np.isin(labels[result["indices"]], refilled)
-    indices, kept = [result["indices"][keep]], [result["weights"][keep]]
-    error = float(result["moment_error"])
+    keep = ~np.isin(labels[result.indices], refilled)
+    indices, kept = [result.indices[keep]], [result.weights[keep]]
+    error = float(result.moment_error)
     moved = np.zeros(n_objects)
     for cell, rows, (block, leading, _), count in zip(cells, members, features, counts):
         if count == 0:
             continue
         # the reduction adds the constant itself: the block's would be a duplicate column
         stacked = np.ascontiguousarray(np.hstack([block[:, 1:], leading[:, :count]]))
-        own = labels[result["indices"]] == cell
+        own = labels[result.indices] == cell
         try:
-            reduced = _core.reduce(stacked, None if w is None else w[rows], 1, threads=threads)
+            reduced = _core.reduce(
+                stacked,
+                None if w is None else w[rows],
+                1,
+                options(_core.ReduceOptions, threads=threads),
+            )
         except _core.ReductionError:
             reduced = None
         # A cell whose degree-k reduction kept fewer than N (degenerate points) may keep up
         # to N + count now: more than its share of the budget. It keeps its old reduction.
-        if reduced is None or len(reduced["indices"]) > np.count_nonzero(own) + count:
-            indices.append(result["indices"][own])
-            kept.append(result["weights"][own])
+        if reduced is None or len(reduced.indices) > np.count_nonzero(own) + count:
+            indices.append(result.indices[own])
+            kept.append(result.weights[own])
             continue
-        indices.append(rows[reduced["indices"]])
-        kept.append(reduced["weights"])
-        moved[rows[reduced["indices"]]] = reduced["weights"]
+        indices.append(rows[reduced.indices])
+        kept.append(reduced.weights)
+        moved[rows[reduced.indices]] = reduced.weights
         moved[rows] -= weights[rows]
         error = max(error, _moment_error([(rows, block)], moved, weights))
     indices_all = np.concatenate(indices)
     sort = np.argsort(indices_all)
-    return {
-        **result,
-        "indices": indices_all[sort],
-        "weights": np.concatenate(kept)[sort],
-        "moment_error": error,
-    }
+    return CellReduction(
+        indices_all[sort], np.concatenate(kept)[sort], np.asarray(result.labels), error
+    )
 
 
 def recombine(
@@ -201,15 +223,19 @@ def recombine(
     functions: NDArray,
     cut: NDArray | None,
     threads: int = 0,
-) -> dict[str, object]:
+) -> CellReduction:
     """At most `size` objects matching the cells' moments, the functions and the leading next
-    moments, as the core's compress reports them: indices, weights, labels (the cells) and
-    moment_error (the largest relative residual of a cell's moments, in its [-1, 1] frame)."""
+    moments (labels: the cells)."""
     x = within_double_range(x)
     n_objects, m = x.shape
     weights = np.ones(n_objects) if w is None else w
     low, high = _powers(m, degree)
     n = len(low)
+    if size < n:
+        raise ValueError(
+            f"size {size} is below N = {n}, the number of moments of degree <= {degree} in "
+            f"{m} dimensions; raise size or lower the degree"
+        )
     components = _leading_components(functions, weights, size - n)
     cells = max(1, (size - components.shape[1]) // n)
     if n_objects * size > _MAX_FEATURE_ENTRIES:
@@ -222,8 +248,12 @@ def recombine(
         np.zeros(n_objects, dtype=np.int64)
         if cells == 1
         else _core.compress(
-            x, w, degree, cells * n, False, "kd", 1, 0.0, None, cut, threads=threads, refine_steps=0
-        )["labels"]
+            x,
+            w,
+            degree,
+            cells * n,
+            options(_core.CompressOptions, metric=cut, threads=threads, refine_steps=0),
+        ).labels
     )
     scale = _shared_scale(x)
     order, starts = _groups(labels)
@@ -245,9 +275,11 @@ def recombine(
         # the reduction adds the constant itself, the sum of the cells' indicator columns:
         # the first of these would be a dependent column
         features_all = np.hstack([components, stacked[:, 1:]])
-        result = _core.reduce(np.ascontiguousarray(features_all), w, 1, threads=threads)
-        kept = len(result["indices"])
-        if kept <= size and (best is None or kept > len(best["indices"])):
+        result = _core.reduce(
+            np.ascontiguousarray(features_all), w, 1, options(_core.ReduceOptions, threads=threads)
+        )
+        kept = len(result.indices)
+        if kept <= size and (best is None or kept > len(best.indices)):
             best = result
         if kept == size or counts.sum() < spare:
             break
@@ -258,12 +290,12 @@ def recombine(
             "degree or pass fewer functions"
         )
     moved = np.zeros(n_objects)
-    moved[best["indices"]] = best["weights"]
+    moved[best.indices] = best.weights
     moved -= weights
     blocks = [(rows, block) for rows, (block, _, _) in zip(members, features)]
-    return {
-        "indices": best["indices"],
-        "weights": best["weights"],
-        "labels": labels,
-        "moment_error": _moment_error(blocks, moved, weights),
-    }
+    return CellReduction(
+        np.asarray(best.indices),
+        np.asarray(best.weights),
+        labels,
+        _moment_error(blocks, moved, weights),
+    )

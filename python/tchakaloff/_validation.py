@@ -9,21 +9,24 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 
-def _as_array(values: object) -> np.ndarray:
+def as_array(values: object, name: str) -> np.ndarray:
     """np.asarray, also for a torch tensor that requires grad (an ``nn.Parameter``), which
-    numpy cannot read directly: its values, detached and on the CPU."""
+    numpy cannot read directly (its values, detached and on the CPU), and with a message
+    that says what to pass for ragged nested lists."""
     detach = getattr(values, "detach", None)
     if callable(detach) and hasattr(values, "requires_grad"):
         values = detach().cpu()
-    return np.asarray(values)
+    try:
+        return np.asarray(values)
+    except ValueError as error:  # ragged nested lists
+        raise ValueError(
+            f"{name} must be a rectangular array, one row per item: {error}"
+        ) from error
 
 
 def as_points(points: ArrayLike, name: str = "points") -> NDArray[np.float64]:
     """Return `points` as a C-contiguous float64 array of shape (n, m), n >= 1, m >= 1."""
-    try:
-        array = _as_array(points)
-    except ValueError as error:  # ragged nested lists
-        raise ValueError(f"{name} must be a rectangular (n, m) array: {error}") from error
+    array = as_array(points, name)
     if array.dtype == bool:
         array = array.astype(np.float64)
     if array.dtype == object or not np.issubdtype(array.dtype, np.number):
@@ -45,7 +48,7 @@ def as_points(points: ArrayLike, name: str = "points") -> NDArray[np.float64]:
 
 def _real_vector(values: ArrayLike, length: int, name: str, each: str) -> NDArray[np.float64]:
     """`values` as a contiguous float64 (length,) array of real numbers (bools as 0 and 1)."""
-    array = _as_array(values)
+    array = as_array(values, name)
     if array.dtype == bool:
         array = array.astype(np.float64)
     if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
@@ -63,10 +66,15 @@ def as_weights(weights: ArrayLike | None, n: int) -> NDArray[np.float64] | None:
 def check_mass(w: NDArray[np.float64] | None) -> NDArray[np.float64] | None:
     """Converted weights checked here to be finite and >= 0 with a positive total (for the
     paths that do not hand them to the core as they are)."""
-    if w is not None and not (np.all(np.isfinite(w)) and np.all(w >= 0) and w.sum() > 0):
+    if w is None:
+        return w
+    with np.errstate(over="ignore"):
+        total = w.sum()
+    if not (np.all(np.isfinite(w)) and np.all(w >= 0) and 0 < total < np.inf):
         raise ValueError(
-            "weights must be finite and >= 0 with a positive total; drop the points of "
-            "weight 0 instead of passing negative weights"
+            "weights must be finite and >= 0 with a positive, finite total; drop the points "
+            "of weight 0 instead of passing negative weights, and scale weights whose total "
+            "overflows"
         )
     return w
 

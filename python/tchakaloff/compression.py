@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._native import core as _core
+from ._native import options as _options
 from ._progress import progress_callback
 from ._recombination import as_functions, fill_cells, recombine
 from ._threads import blas_on_one_thread, core_threads
@@ -21,7 +22,6 @@ from ._validation import (
     as_weights,
     weight_scale,
 )
-from .reduction import n_moments
 
 
 @dataclass(frozen=True)
@@ -59,27 +59,18 @@ class Compression:
         return len(self.indices)
 
 
-# degree="auto" takes the largest degree whose N(m, k) fits the size and this cap: the
-# reduction costs O(N^3) per level, and beyond a few hundred moments the error of analytic
-# functions is already at the floor of double precision (App. G).
-AUTO_MAX_MOMENTS = 500
+# The algorithm's settings live in the core (its CompressOptions carry the product's
+# defaults); these read them, for the callers that plan around them (tchakaloff.dask).
+CORE_PARTITIONS = tuple(_core.Partition.__members__)
+# What users choose: "kd_fast" is the core's "kd" without the search for each cell's subset
+# that matches its next moments (refine_steps = 0); "auto" picks by auto_partition.
 PARTITIONS = ("auto", "kd", "kd_fast", "greedy")
-# The core's option per partition: "kd_fast" is "kd" without the search for the subset that
-# matches the next moments best (the core's default number of pivots otherwise).
-_REFINE = {"kd_fast": 0}
-# greedy: a k-d pass first cuts the objects to F * size, far cheaper than merging rounds.
-# Its cells hold about 1/F the volume of the last rounds' balls (in the m dimensions they
-# are cut along), so their Taylor remainder (~ diameter^(k+1) per unit weight) is
-# F^((k+1)/m) times smaller. F makes that PREPASS_GAIN, so the pass costs little accuracy,
-# but stays at most PREPASS_MAX: where 16 needs more (high m, low k), running the rounds
-# from further away doubles their time for an error within the trials' spread.
-PREPASS_GAIN = 16.0
-PREPASS_MAX = 4.0
 
 
 def greedy_prepass(m: int, k: int) -> float:
-    """F for objects cut along m dimensions, matched to degree k."""
-    return min(PREPASS_MAX, PREPASS_GAIN ** (m / (k + 1)))
+    """F, the greedy partition's first k-d cut to F * size, for objects cut along m
+    dimensions and matched to degree k: min(4, 16^(m/(k+1)))."""
+    return float(_core.greedy_prepass(m, k))
 
 
 def auto_partition(m: int, k: int) -> str:
@@ -93,12 +84,8 @@ def auto_partition(m: int, k: int) -> str:
 
 def auto_degree(m: int, size: int) -> int:
     """The degree that ``degree="auto"`` picks for m coordinates and `size` kept objects: the
-    largest k with N(m, k) <= min(size, AUTO_MAX_MOMENTS) (at least 0)."""
-    limit = min(size, AUTO_MAX_MOMENTS)
-    k = 0
-    while n_moments(m, k + 1) <= limit:
-        k += 1
-    return k
+    largest k with N(m, k) <= min(size, 500) (at least 0)."""
+    return int(_core.auto_degree(m, size))
 
 
 def compress(
@@ -172,7 +159,7 @@ def compress(
     functions : (n, F) array, optional
         Values of further test functions at every object (a head's or a neuron's output on
         calibration inputs, say), to be matched over all objects as well: sum_kept w_i f(x_i)
-        = sum_all w_i f(x_i). With them the k-d cells (``partition="kd"`` only) take
+        = sum_all w_i f(x_i). With them the k-d cells (``"kd"`` or ``"kd_fast"`` only) take
         floor((size - r) / N) x N objects (without the search for the next moments), r the
         functions' numerical rank (their leading
         components, at most size - N of them, relative singular values above 1e-10), and
@@ -200,78 +187,92 @@ def compress(
         Bad input, an unknown partition, or `size` below N = C(m + k, k).
     """
     x = as_points(objects, "objects")
-    w = as_weights(weights, len(x))
-    cut = as_metric(metric, x.shape[1])
     target = as_size(size, len(x))
+    return compress_converted(
+        x,
+        as_weights(weights, len(x)),
+        target,
+        resolve_degree(degree, x.shape[1], target),
+        partition=partition,
+        metric=as_metric(metric, x.shape[1]),
+        functions=None if functions is None else as_functions(functions, len(x)),
+        order=None if rng is None else as_rng(rng).permutation(len(x)),
+        threads=core_threads(n_jobs),
+        progress=progress,
+    )
+
+
+def resolve_degree(degree: int | str, m: int, size: int) -> int:
+    """`degree` as an int: ``"auto"`` becomes :func:`auto_degree`'s choice."""
     if isinstance(degree, str):
         if degree != "auto":
             raise ValueError(f"degree must be a non-negative integer or 'auto', got {degree!r}")
-        k = auto_degree(x.shape[1], target)
-    else:
-        k = as_degree(degree)
+        return auto_degree(m, size)
+    return as_degree(degree)
+
+
+def compress_converted(
+    x: NDArray[np.float64],
+    w: NDArray[np.float64] | None,
+    size: int,
+    degree: int,
+    *,
+    partition: str = "kd",
+    metric: NDArray[np.float64] | None = None,
+    functions: NDArray[np.float64] | None = None,
+    order: NDArray[np.int64] | None = None,
+    threads: int = 0,
+    progress: bool = False,
+) -> Compression:
+    """:func:`compress` on inputs converted by its checks (for the callers that converted
+    them already): `order` is the permutation `rng` draws (None: the input order), `threads`
+    the core's (0: automatic). Range checks are the core's."""
     if partition not in PARTITIONS:
         raise ValueError(f"partition must be one of {PARTITIONS}, got {partition!r}")
-    f = None if functions is None else as_functions(functions, len(x))
-    cut_dims = x.shape[1] if cut is None else int(np.count_nonzero(cut))
     if partition == "auto":
-        partition = "kd" if f is not None else auto_partition(cut_dims, k)
-    if f is not None and partition == "greedy":
+        cut_dims = x.shape[1] if metric is None else int(np.count_nonzero(metric))
+        partition = "kd" if functions is not None else auto_partition(cut_dims, degree)
+    if functions is not None and partition == "greedy":
         raise ValueError('functions are matched with partition="kd" or "kd_fast" only')
-    n = n_moments(x.shape[1], k)
-    if target < n and target < len(x):
-        raise ValueError(
-            f"size {target} is below N = {n}, the number of moments of degree <= {k} in "
-            f"{x.shape[1]} dimensions; raise size or lower the degree"
-        )
-    order = None if rng is None else as_rng(rng).permutation(len(x))
+    cells = "greedy" if partition == "greedy" else "kd"  # the core's partition
     if order is not None:
         x = x[order]
         w = None if w is None else w[order]
-        f = None if f is None else f[order]
+        functions = None if functions is None else functions[order]
     scale = weight_scale(w)
     scaled = w if scale == 1.0 else w / scale
-    merge = max(1, n // 8)
-    threads = core_threads(n_jobs)
     with blas_on_one_thread(), progress_callback(progress, "compress") as report:
-        if f is not None and len(x) > target:
-            result = recombine(x, scaled, k, target, f, cut, threads)
+        if functions is not None and len(x) > size:
+            result = recombine(x, scaled, degree, size, functions, metric, threads)
         else:
-            core_partition = "greedy" if partition == "greedy" else "kd"
-            refine = {"refine_steps": _REFINE[partition]} if partition in _REFINE else {}
-            result = _core.compress(
-                x,
-                scaled,
-                k,
-                target,
-                False,
-                core_partition,
-                merge,
-                greedy_prepass(cut_dims, k),
-                report,
-                cut,
-                threads,
-                **refine,
+            options = _options(
+                _core.CompressOptions,
+                partition=_core.Partition.__members__[cells],
+                metric=metric,
+                threads=threads,
+                **({"refine_steps": 0} if partition == "kd_fast" else {}),
             )
-            spare = target - len(result["indices"])
+            result = _core.compress(x, scaled, degree, size, options, report)
+            spare = size - len(result.indices)
             live = len(x) if w is None else int(np.count_nonzero(w > 0))
-            if core_partition == "kd" and spare > 0 and len(result["indices"]) < live:
+            if cells == "kd" and spare > 0 and len(result.indices) < live:
                 # the budget the cells leave: their leading degree-(k + 1) moments
-                result = fill_cells(x, scaled, k, spare, result, threads)
-    indices, labels = result["indices"], result["labels"]
-    weights_kept = result["weights"] * scale
+                result = fill_cells(x, scaled, degree, spare, result, threads)
+    indices, labels = result.indices, result.labels
+    weights_kept = result.weights * scale
     if order is not None:  # back to the caller's rows, sorted
         indices = order[indices]
         sort = np.argsort(indices)
         indices, weights_kept = indices[sort], weights_kept[sort]
-        labels = np.empty_like(labels)
-        labels[order] = result["labels"]
+        labels = np.empty_like(result.labels)
+        labels[order] = result.labels
         if partition == "greedy":  # labels are positions in the kept list, which was re-sorted
             labels = np.argsort(sort)[labels]
     return Compression(
-        indices=indices,
+        indices=np.asarray(indices),
         weights=weights_kept,
-        labels=labels,
-        degree=k,
+        labels=np.asarray(labels),
+        degree=degree,
         partition=partition,
-        moment_error=result["moment_error"],
+        moment_error=float(result.moment_error),
     )

@@ -57,6 +57,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._native import core as _core
+from ._native import options
 from ._threads import core_threads
 from ._validation import as_degree, as_metric, as_size, weight_scale
 from .compression import auto_degree, greedy_prepass
@@ -332,12 +333,9 @@ def _reduce_cells(part: _Part, degree: int, n_jobs: int) -> _Part:
         order,
         offsets,
         degree,
-        False,
-        threads=core_threads(n_jobs),
+        options(_core.CompressOptions, threads=core_threads(n_jobs)),
     )
-    return _select(
-        part, result["indices"], result["weights"] * scale, float(result["moment_error"])
-    )
+    return _select(part, np.asarray(result.indices), result.weights * scale, result.moment_error)
 
 
 def _finite_rows(block: NDArray, offset: int, name: str) -> NDArray[np.float64]:

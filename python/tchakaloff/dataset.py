@@ -17,8 +17,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_degree, as_points, as_size, as_weights, power_of_two_scale
-from .compression import auto_degree, compress
+from ._threads import core_threads
+from ._validation import (
+    as_degree,
+    as_points,
+    as_rng,
+    as_size,
+    as_weights,
+    power_of_two_scale,
+)
+from .compression import auto_degree, compress_converted
 from .kernel import prefers_kernel, summarize
 from .reduction import n_moments
 
@@ -317,12 +325,16 @@ def compress_dataset(
     w = as_weights(sample_weight, n)
     if w is not None:
         _check_finite(w.reshape(-1, 1), "sample_weight")
-        if (w < 0).any() or not w.sum() > 0:
+        with np.errstate(over="ignore"):
+            total = w.sum()
+        if (w < 0).any() or not 0 < total < np.inf:
             raise ValueError(
-                "sample_weight must be >= 0 with a positive total; drop rows of weight 0 "
-                "instead of passing negative weights"
+                "sample_weight must be >= 0 with a positive, finite total; drop rows of "
+                "weight 0 instead of passing negative weights, and scale weights whose total "
+                "overflows"
             )
     target = min(as_size(size, n, "row"), n)  # as in compress: size >= n keeps every row
+    threads = core_threads(n_jobs)
     if representation not in REPRESENTATIONS:
         raise ValueError(f"representation must be one of {REPRESENTATIONS}, got {representation!r}")
     automatic = isinstance(degree, str) and degree == "auto"
@@ -383,15 +395,15 @@ def compress_dataset(
         if representation == "kernel":
             summary = summarize(objects[rows] / spread, part_weights, size=part_size, rng=rng)
             return summary.indices, summary.weights, summary.cells, summary.feature_error
-        result = compress(
+        result = compress_converted(
             objects[rows],
             part_weights,
-            size=part_size,
-            degree=k,
-            n_jobs=n_jobs,
+            part_size,
+            k,
             partition=partition,
-            rng=rng,
             metric=metric,
+            order=None if rng is None else as_rng(rng).permutation(len(rows)),
+            threads=threads,
         )
         return result.indices, result.weights, result.labels, result.moment_error
 

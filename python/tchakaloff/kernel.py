@@ -337,7 +337,8 @@ def summarize(
         Rows to keep (an int), or a fraction of n (a float in (0, 1]).
     kernel : {"gaussian", "laplacian"}
     bandwidth : float, optional
-        The kernel's length scale; by default the median heuristic (:func:`median_bandwidth`).
+        The kernel's length scale; by default the median heuristic
+        (:func:`tchakaloff.kernel.median_bandwidth`).
     rng : numpy.random.Generator or int, optional
         Seeds the pivots of the features (and the median heuristic's sample).
 

@@ -20,9 +20,10 @@ from typing import Callable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_degree, as_size, as_weights
+from ._threads import core_threads
+from ._validation import as_array, as_degree, as_size, as_weights
 from .baselines import kmeans_merge, random_subset
-from .compression import compress
+from .compression import compress_converted
 from .reduction import n_moments
 
 
@@ -84,7 +85,7 @@ class LayerCompression:
 
 
 def _as_matrix(value: ArrayLike, name: str, hint: str) -> NDArray[np.float64]:
-    array = np.asarray(value)
+    array = as_array(value, name)
     if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
         raise ValueError(f"{name} must be a real numeric array, got dtype {array.dtype}")
     if array.ndim != 2:
@@ -268,6 +269,7 @@ def compress_layer(
     c = _as_multiplicities(multiplicities, width)
     k = as_degree(degree)
     target = min(as_size(size, width, "neuron"), width)
+    threads = core_threads(n_jobs)
     if shrink is not None and (
         isinstance(shrink, bool) or not isinstance(shrink, numbers.Real) or not shrink >= 1.01
     ):
@@ -295,15 +297,7 @@ def compress_layer(
         # at least one neuron per round, whatever the rounding of len / shrink
         goal = target if shrink is None else max(target, int(np.ceil(len(kept) / shrink)))
         goal = min(goal, len(kept) - 1)
-        result = compress(
-            objects[kept],
-            weights,
-            size=goal,
-            degree=k,
-            partition="kd",
-            metric=metric,
-            n_jobs=n_jobs,
-        )
+        result = compress_converted(objects[kept], weights, goal, k, metric=metric, threads=threads)
         moment_error = max(moment_error, result.moment_error)
         if len(result) == len(kept):  # nothing could go (cannot happen above N)
             break

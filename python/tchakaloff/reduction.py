@@ -10,8 +10,17 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._native import core as _core
+from ._native import options
 from ._threads import core_threads
-from ._validation import as_degree, as_int, as_points, as_weights, check_mass, weight_scale
+from ._validation import (
+    as_array,
+    as_degree,
+    as_int,
+    as_points,
+    as_weights,
+    check_mass,
+    weight_scale,
+)
 
 ReductionError = _core.ReductionError
 ReductionError.__doc__ = (
@@ -159,18 +168,20 @@ def reduce(
     k = as_degree(degree)
     scale = weight_scale(w)
     threads = core_threads(n_jobs)
-    result = _core.reduce(x, w if scale == 1.0 else w / scale, k, threads=threads)
+    result = _core.reduce(
+        x, w if scale == 1.0 else w / scale, k, options(_core.ReduceOptions, threads=threads)
+    )
     return Reduction(
-        indices=result["indices"],
-        weights=result["weights"] * scale,
-        moment_error=result["moment_error"],
+        indices=np.asarray(result.indices),
+        weights=result.weights * scale,
+        moment_error=result.moment_error,
         degree=k,
     )
 
 
 def _as_features(values: ArrayLike, n: int, r: int | None = None) -> NDArray[np.float64]:
     """Feature values as a finite, contiguous float64 (n, r) array."""
-    array = np.asarray(values)
+    array = as_array(values, "features")
     if array.ndim != 2 or array.shape[0] != n or (r is not None and array.shape[1] != r):
         want = f"({n}, {'r' if r is None else r})"
         raise ValueError(f"features must have shape {want}, one row per point; got {array.shape}")
@@ -192,8 +203,10 @@ def _reduce_features(
     if values.shape[1] == 0:
         raise ValueError("features has no columns; pass at least one test function")
     scale = weight_scale(w)
-    result = _core.reduce(values, w if scale == 1.0 else w / scale, 1, threads=threads)
-    return result["indices"], result["weights"] * scale
+    result = _core.reduce(
+        values, w if scale == 1.0 else w / scale, 1, options(_core.ReduceOptions, threads=threads)
+    )
+    return np.asarray(result.indices), result.weights * scale
 
 
 def _feature_reduction(

@@ -22,7 +22,7 @@ struct ReduceOptions {
   Basis basis = Basis::chebyshev;
   // Prefer points near the centre of mass: every elimination lowers the weighted sum of
   // |z - mean|^(2 ceil((k+1)/2)) (z in the [-1, 1]^m frame), the next moment the kept set
-  // cannot match. Used by compress, where that moment is the leading error term.
+  // cannot match: in compress, the cells' leading error term. Off by default.
   bool prefer_central = false;
   Poll poll;        // called between batches of groups and between levels
   int threads = 0;  // this call's threads (0: automatic, see CallThreads)

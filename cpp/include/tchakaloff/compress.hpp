@@ -18,16 +18,18 @@ namespace tchakaloff {
 //           only a few objects from a tiny group, where the error is smallest.
 enum class Partition { kd, greedy };
 
+// The defaults below are the product's: the Python API sets only what its caller chose.
 struct CompressOptions {
   Basis basis = Basis::chebyshev;
-  bool prefer_central = true;  // see ReduceOptions
+  bool prefer_central = false;  // see ReduceOptions
   Partition partition = Partition::kd;
-  Index merge = 1;  // greedy: objects removed per group (group size N + merge)
+  Index merge = 0;        // greedy: objects removed per group (group N + merge); 0: greedy_merge
+  double prepass = -1.0;  // greedy: first cut to prepass * size by k-d cells (<= 1: never;
+                          // < 0: greedy_prepass of the columns cut along)
   // kd: pivots per cell of at least 2N objects toward the subset whose degree-(k + 1)
   // moments are closest to the cell's (match_next_moments; 0: the reduction's own subset).
   // Greedy does not search (see greedy.cpp).
   Index refine_steps = 16;
-  double prepass = 0.0;  // greedy: first cut to prepass * size by kd cells (<= 1: never)
   // Called on the calling thread between batches of cells with (cells done, cells); may throw.
   std::function<void(Index, Index)> progress;
   // Per-column factors of the distances that cut the cells: objects are close when
@@ -37,6 +39,18 @@ struct CompressOptions {
   Poll poll;        // called on the calling thread between batches of work; may throw (Ctrl-C)
   int threads = 0;  // this call's threads (0: automatic, see CallThreads)
 };
+
+// greedy's automatic settings. Groups of N + N / 8 objects: fewer rounds than merging one at a
+// time, each merge still small. The k-d pass cuts to F * size objects; its cells hold about 1/F
+// the volume of the last rounds' balls (in the `cut_dims` columns they are cut along), so their
+// Taylor remainder (~ diameter^(k+1) per unit weight) is F^((k+1)/m) times smaller. F makes that
+// kPrepassGain, so the pass costs little accuracy, but at most kPrepassMax: where 16 needs more
+// (high m, low k), running the rounds from further away doubles their time for an error within
+// the trials' spread.
+constexpr double kPrepassGain = 16.0;
+constexpr double kPrepassMax = 4.0;
+Index greedy_merge(Index n_moments);
+double greedy_prepass(Index cut_dims, Index degree);
 
 struct Compression {
   std::vector<Index> indices;   // sorted input rows kept

@@ -54,4 +54,11 @@ class MonomialTable {
 // Throws std::invalid_argument unless N(dim, degree) <= limit, naming what to change.
 void check_moment_count(Index dim, Index degree, Index limit, const char* what);
 
+// The degree the product picks when asked for "auto" (polylogarithmic compression, App. G):
+// the largest k with N(dim, k) <= min(size, kAutoMaxMoments), at least 0. Beyond a few
+// hundred moments the error of analytic functions is already at the floor of double precision,
+// while the reduction costs O(N^3) per level.
+constexpr Index kAutoMaxMoments = 500;
+Index auto_degree(Index dim, Index size);
+
 }  // namespace tchakaloff

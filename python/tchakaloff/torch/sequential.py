@@ -316,6 +316,10 @@ def compress_mlp(
     width (the paper's constant moment: the kept units stand for as many as there were,
     which is what makes the compressed network move like the wide one under Adam).
     """
+    if not isinstance(model, nn.Module):
+        raise ValueError(
+            f"model must be a torch.nn.Sequential of layers, got {type(model).__name__}"
+        )
     # Work on an evaluation-mode copy: dropout off, batch norms folded with their running
     # statistics, and nothing (a PReLU's weight, say) shared with the input model.
     prefix, stages = _stages(copy.deepcopy(model).eval())
