@@ -148,7 +148,7 @@ LivePoints live_points(const PointList& list) {
 }
 
 Index match_next_moments(const RowMatrixXd& features, const RowMatrixXd& next,
-                         const Eigen::VectorXd& weights, std::vector<Index>& kept,
+                         const Eigen::VectorXd& target, std::vector<Index>& kept,
                          Eigen::VectorXd& kept_weights, Index steps) {
   const Index n = features.rows(), size = features.cols();
   if (static_cast<Index>(kept.size()) != size || n <= size || steps < 1) return 0;
@@ -165,7 +165,7 @@ Index match_next_moments(const RowMatrixXd& features, const RowMatrixXd& next,
   if (lu.rank() < size) return 0;
   Eigen::MatrixXd tableau = lu.solve(features.transpose());
   Eigen::MatrixXd change = next - tableau.transpose() * next_kept;
-  Eigen::VectorXd residual = next_kept.transpose() * kept_weights - next.transpose() * weights;
+  Eigen::VectorXd residual = next_kept.transpose() * kept_weights - target;
   std::vector<char> in_subset(static_cast<size_t>(n), 0);
   for (const Index p : kept) in_subset[static_cast<size_t>(p)] = 1;
   Index pivots = 0;

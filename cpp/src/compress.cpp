@@ -16,6 +16,8 @@ namespace {
 // The moment residual (relative to the cell's weight, in its frame) a searched subset may
 // leave: the reduction itself retries above 1e-11.
 constexpr double kAcceptedDrift = 1e-11;
+// Points a cell's search may bring in, per moment: all of a cell of 10N (d' = 0.1 d).
+constexpr Index kCandidates = 8;
 
 // A cell's reduction moved to the subset that also matches its degree-(k + 1) moments best
 // (match_next_moments), in the cell's own frame. Kept as it was unless the reduction kept
@@ -59,7 +61,30 @@ void match_cell_next_moments(const PointList& cell, const MonomialTable& table,
     kept_weights[i] = reduction.weights[static_cast<size_t>(i)];
   }
   const Eigen::VectorXd w = Eigen::Map<const Eigen::VectorXd>(positive.weights.data(), g);
-  if (match_next_moments(features, next, w, kept, kept_weights, options.refine_steps) == 0) return;
+  // The candidates: the kept points and at most kCandidates x N others, evenly spaced in the
+  // cell's list (a large cell's search would otherwise cost O(points x N) per pivot).
+  std::vector<char> is_kept(static_cast<size_t>(g), 0);
+  for (const Index p : kept) is_kept[static_cast<size_t>(p)] = 1;
+  std::vector<Index> candidates = kept;
+  const Index others = g - n, room = std::min(others, kCandidates * n);
+  for (Index p = 0, seen = 0; p < g; ++p)
+    if (!is_kept[static_cast<size_t>(p)]) {
+      if (seen * room / others != (seen + 1) * room / others) candidates.push_back(p);
+      ++seen;
+    }
+  const auto c = static_cast<Index>(candidates.size());
+  RowMatrixXd candidate_features(c, n), candidate_next(c, top);
+  for (Index i = 0; i < c; ++i) {
+    candidate_features.row(i) = features.row(candidates[static_cast<size_t>(i)]);
+    candidate_next.row(i) = next.row(candidates[static_cast<size_t>(i)]);
+  }
+  std::vector<Index> slots(static_cast<size_t>(n));  // kept point i is candidate i
+  for (Index i = 0; i < n; ++i) slots[static_cast<size_t>(i)] = i;
+  if (match_next_moments(candidate_features, candidate_next, next.transpose() * w, slots,
+                         kept_weights, options.refine_steps) == 0)
+    return;
+  for (Index i = 0; i < n; ++i)
+    kept[static_cast<size_t>(i)] = candidates[static_cast<size_t>(slots[static_cast<size_t>(i)])];
   // The pivots keep the moments to rounding; a re-fit on the kept points removes the drift.
   RowMatrixXd kept_features(n, n);
   for (Index i = 0; i < n; ++i) kept_features.row(i) = features.row(kept[static_cast<size_t>(i)]);

@@ -439,7 +439,8 @@ void test_match_next_moments() {
       return r.norm();
     };
     const double before = residual(kept, kept_weights);
-    const Index pivots = tchakaloff::match_next_moments(f, next, input, kept, kept_weights, 16);
+    const Index pivots =
+        tchakaloff::match_next_moments(f, next, next.transpose() * input, kept, kept_weights, 16);
     CHECK(pivots >= 1);
     CHECK(residual(kept, kept_weights) < before);
     CHECK(static_cast<Index>(kept.size()) == n);

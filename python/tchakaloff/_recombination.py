@@ -98,8 +98,9 @@ def _cell_features(
 
 def _powers(m: int, degree: int, spare: int = 0) -> tuple[NDArray, NDArray]:
     """Exponents of the monomials of degree <= k, and of the next ones: those of degree
-    k + 1, and of k + 2, ... as well while fewer than `spare` (a budget that one cell's
-    degree-(k + 1) moments cannot use up, e.g. 44 objects beside N = 56 at m = 3, k = 5)."""
+    k + 1, and of k + 2, ... as well while fewer than `spare` (a cell's share of the budget
+    that its degree-(k + 1) moments cannot use up, e.g. 44 objects beside N = 56 in one cell
+    at m = 3, k = 5)."""
     low = exponents(m, degree)
     top = degree + 1
     while n_moments(m, top) - len(low) < spare and top < degree + _MAX_EXTRA_DEGREES:
@@ -165,9 +166,10 @@ def fill_cells(
     n_objects, m = x.shape
     weights = np.ones(n_objects) if w is None else w
     labels = np.asarray(result.labels)
-    low, high = _powers(m, degree, spare)
     scale = _shared_scale(x)
     order, starts = _groups(labels)
+    # higher degrees only where the cells' degree-(k + 1) moments cannot take the budget
+    low, high = _powers(m, degree, -(-spare // len(starts)))
     z = x[order] * scale
     diameter = (np.maximum.reduceat(z, starts) - np.minimum.reduceat(z, starts)).max(axis=1)
     remainder = np.add.reduceat(weights[order], starts) * diameter ** (degree + 1)

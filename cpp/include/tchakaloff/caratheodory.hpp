@@ -69,12 +69,12 @@ Index reduce_rows(const RowMatrixXd& features, Eigen::VectorXd& weights,
 // Among the many subsets with the same moments, one that also matches the next ones: from a
 // subset of exactly rank(features) points (`kept`: rows of `features`, with `kept_weights`),
 // simplex pivots (one point in, one out, weights >= 0, the moments unchanged) while the
-// squared residual of the `next` moments (one row per point) to those of `weights` falls,
-// each step taking the pivot that lowers it most, at most `steps` of them. The residual of the
+// squared residual of the `next` moments (one row per point) to `target` falls, each step
+// taking the pivot that lowers it most, at most `steps` of them. The residual of the
 // degree-(k + 1) moments is the leading term of a cell's error, so the subset it ends on is
 // the more accurate one. Returns the pivots made (kept and kept_weights updated in place).
 Index match_next_moments(const RowMatrixXd& features, const RowMatrixXd& next,
-                         const Eigen::VectorXd& weights, std::vector<Index>& kept,
+                         const Eigen::VectorXd& target, std::vector<Index>& kept,
                          Eigen::VectorXd& kept_weights, Index steps);
 
 // Least-squares re-fit of `weights` (one per row of `features`) to `target` moments. Keeps
