@@ -18,6 +18,8 @@ namespace {
 constexpr double kAcceptedDrift = 1e-11;
 // Points a cell's search may bring in, per moment: all of a cell of 10N (d' = 0.1 d).
 constexpr Index kCandidates = 8;
+// The largest cell searched, in feature entries (32 MB): 10N objects up to N ~ 500.
+constexpr Index kMaxSearchedEntries = Index{1} << 22;
 
 // A cell's reduction moved to the subset that also matches its degree-(k + 1) moments best
 // (match_next_moments), in the cell's own frame. Kept as it was unless the reduction kept
@@ -30,12 +32,14 @@ void match_cell_next_moments(const PointList& cell, const MonomialTable& table,
   const LivePoints positive = live_points(cell);
   const std::vector<Index>& rows = positive.rows;
   const Index g = positive.size();
+  const Index top = next_table.size() - n;  // the monomials of degree exactly k + 1
   // A group of fewer than 2N points has few other subsets to choose from, and the search
-  // would cost more than its reduction.
-  if (g < 2 * n) return;
+  // would cost more than its reduction; one far larger than its budget (a single cell of
+  // millions, as reduce would take) keeps the reduction's subset rather than hold its
+  // points' features.
+  if (g < 2 * n || g * (n + top) > kMaxSearchedEntries) return;
   const PointList live = positive.list(cell);
   const Frame frame = Frame::bounding_box(live);
-  const Index top = next_table.size() - n;  // the monomials of degree exactly k + 1
   RowMatrixXd features(g, n), next(g, top);
   Eigen::VectorXd z(cell.dim), values(next_table.size());
   for (Index p = 0; p < g; ++p) {
