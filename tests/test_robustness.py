@@ -173,7 +173,7 @@ def test_torch_parameter_points_are_accepted():
     "data, call",
     [
         ("(2_000_000, 4)", "t.reduce(x, degree=8)"),
-        ("(2_000_000, 4)", "t.compress(x, size=495, degree=8)"),
+        ("(2_000_000, 4)", "t.compress(x, size=495, degree=8, partition='kd')"),
         ("(1_000_000, 3)", "t.compress(x, size=100_000, degree=4, partition='greedy')"),
     ],
     ids=["reduce_k8", "one_cell", "greedy"],

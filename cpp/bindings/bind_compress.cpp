@@ -37,6 +37,7 @@ void bind_compress(py::module_& m) {
       .def_readwrite("partition", &CompressOptions::partition)
       .def_readwrite("merge", &CompressOptions::merge)
       .def_readwrite("prepass", &CompressOptions::prepass)
+      .def_readwrite("refine_steps", &CompressOptions::refine_steps)
       .def_property(
           "metric",
           [](const CompressOptions& o) -> std::optional<Eigen::VectorXd> {

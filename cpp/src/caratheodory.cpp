@@ -137,6 +137,87 @@ double max_abs(const Eigen::VectorXd& v) {
 
 }  // namespace
 
+LivePoints live_points(const PointList& list) {
+  LivePoints live;
+  for (Index p = 0; p < list.size; ++p)
+    if (list.weight(p) > 0) {
+      live.rows.push_back(list.row(p));
+      live.weights.push_back(list.weight(p));
+    }
+  return live;
+}
+
+Index match_next_moments(const RowMatrixXd& features, const RowMatrixXd& next,
+                         const Eigen::VectorXd& target, std::vector<Index>& kept,
+                         Eigen::VectorXd& kept_weights, Index steps) {
+  const Index n = features.rows(), size = features.cols();
+  if (static_cast<Index>(kept.size()) != size || n <= size || steps < 1) return 0;
+  // The simplex tableau: column p of `tableau` is B^-1 a_p (B: the kept points' features as
+  // columns), how the kept weights move (by -t times it) when point p comes in at weight t
+  // with the moments unchanged; row p of `change` is how the next moments' residual then
+  // moves (per unit of t). A pivot updates both by a rank-one step: O(n (N + M)) per pivot.
+  Eigen::MatrixXd basis(size, size), next_kept(size, next.cols());
+  for (Index i = 0; i < size; ++i) {
+    basis.col(i) = features.row(kept[static_cast<size_t>(i)]).transpose();
+    next_kept.row(i) = next.row(kept[static_cast<size_t>(i)]);
+  }
+  const Eigen::FullPivLU<Eigen::MatrixXd> lu(basis);
+  if (lu.rank() < size) return 0;
+  Eigen::MatrixXd tableau = lu.solve(features.transpose());
+  Eigen::MatrixXd change = next - tableau.transpose() * next_kept;
+  Eigen::VectorXd residual = next_kept.transpose() * kept_weights - target;
+  std::vector<char> in_subset(static_cast<size_t>(n), 0);
+  for (const Index p : kept) in_subset[static_cast<size_t>(p)] = 1;
+  Index pivots = 0;
+  for (; pivots < steps; ++pivots) {
+    double best = residual.squaredNorm() * (1 - 1e-9);
+    Index enter = -1, leave = -1;
+    double best_t = 0.0;
+    const double tiny = 1e-12 * tableau.cwiseAbs().maxCoeff();
+    for (Index p = 0; p < n; ++p) {
+      if (in_subset[static_cast<size_t>(p)]) continue;
+      // The ratio test: the weight t at which the first kept weight reaches zero.
+      double t = std::numeric_limits<double>::infinity();
+      Index out = -1;
+      for (Index i = 0; i < size; ++i) {
+        const double u = tableau(i, p);
+        if (u > tiny && kept_weights[i] < t * u) {
+          t = kept_weights[i] / u;
+          out = i;
+        }
+      }
+      if (out < 0) continue;
+      const double after = (residual + t * change.row(p).transpose()).squaredNorm();
+      if (after < best) {
+        best = after;
+        enter = p;
+        leave = out;
+        best_t = t;
+      }
+    }
+    if (enter < 0) break;  // a local minimum: no pivot lowers the residual
+    const Eigen::VectorXd column = tableau.col(enter);
+    residual += best_t * change.row(enter).transpose();
+    kept_weights -= best_t * column;
+    kept_weights[leave] = best_t;
+    // Pivot on (leave, enter): row `leave` becomes the entering point's, the others lose
+    // their multiple of it.
+    const Eigen::RowVectorXd row = tableau.row(leave) / column[leave];
+    Eigen::VectorXd step = column;
+    step[leave] -= 1.0;
+    const Eigen::RowVectorXd moved =
+        step.transpose() * next_kept - (next.row(enter) - next_kept.row(leave));
+    tableau.noalias() -= step * row;
+    change.noalias() += row.transpose() * moved;
+    next_kept.row(leave) = next.row(enter);
+    in_subset[static_cast<size_t>(kept[static_cast<size_t>(leave)])] = 0;
+    in_subset[static_cast<size_t>(enter)] = 1;
+    kept[static_cast<size_t>(leave)] = enter;
+  }
+  for (Index i = 0; i < size; ++i) kept_weights[i] = std::max(kept_weights[i], 0.0);
+  return pivots;
+}
+
 double refit(const RowMatrixXd& features, const Eigen::VectorXd& target, Eigen::VectorXd& weights) {
   const Eigen::MatrixXd at = features.transpose();
   double best = max_abs(at * weights - target);
@@ -256,17 +337,12 @@ Reduction finished(const PointList& list, const Eigen::VectorXd& target, bool re
 Reduction reduce_small(const PointList& input, const MonomialTable& table, const Frame& frame,
                        const ReduceOptions& options) {
   const Index n = table.size();
-  std::vector<Index> rows;
-  std::vector<double> weights;
-  for (Index p = 0; p < input.size; ++p)
-    if (input.weight(p) > 0) {
-      rows.push_back(input.row(p));
-      weights.push_back(input.weight(p));
-    }
-  const auto g = static_cast<Index>(rows.size());
-  const PointList live{input.points, input.dim, g, rows.data(), weights.data()};
+  LivePoints positive = live_points(input);
+  std::vector<Index>& rows = positive.rows;
+  const Index g = positive.size();
+  const PointList live = positive.list(input);
   const RowMatrixXd features = point_features(live, table, options.basis, frame);
-  Eigen::VectorXd w = Eigen::Map<const Eigen::VectorXd>(weights.data(), g);
+  Eigen::VectorXd w = Eigen::Map<const Eigen::VectorXd>(positive.weights.data(), g);
   const Eigen::VectorXd target = features.transpose() * w;
 
   const Index levels = g <= n ? 0 : g <= 2 * n ? 1 : 2;

@@ -3,12 +3,113 @@
 #include <exception>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <tchakaloff/compress.hpp>
 #include <tchakaloff/greedy.hpp>
 #include <tchakaloff/parallel_sort.hpp>
 
 namespace tchakaloff {
+
+namespace {
+
+// The moment residual (relative to the cell's weight, in its frame) a searched subset may
+// leave: the reduction itself retries above 1e-11.
+constexpr double kAcceptedDrift = 1e-11;
+// Points a cell's search may bring in, per moment: all of a cell of 10N (d' = 0.1 d).
+constexpr Index kCandidates = 8;
+// The largest cell searched, in feature entries (32 MB): 10N objects up to N ~ 500.
+constexpr Index kMaxSearchedEntries = Index{1} << 22;
+
+// A cell's reduction moved to the subset that also matches its degree-(k + 1) moments best
+// (match_next_moments), in the cell's own frame. Kept as it was unless the reduction kept
+// exactly N points and the new subset keeps the moments as well as the old one did.
+void match_cell_next_moments(const PointList& cell, const MonomialTable& table,
+                             const MonomialTable& next_table, const CompressOptions& options,
+                             Reduction& reduction) {
+  const Index n = table.size();
+  if (static_cast<Index>(reduction.indices.size()) != n) return;
+  const LivePoints positive = live_points(cell);
+  const std::vector<Index>& rows = positive.rows;
+  const Index g = positive.size();
+  const Index top = next_table.size() - n;  // the monomials of degree exactly k + 1
+  // A group of fewer than 2N points has few other subsets to choose from, and the search
+  // would cost more than its reduction; one far larger than its budget (a single cell of
+  // millions, as reduce would take) keeps the reduction's subset rather than hold its
+  // points' features.
+  if (g < 2 * n || g * (n + top) > kMaxSearchedEntries) return;
+  const PointList live = positive.list(cell);
+  const Frame frame = Frame::bounding_box(live);
+  RowMatrixXd features(g, n), next(g, top);
+  Eigen::VectorXd z(cell.dim), values(next_table.size());
+  for (Index p = 0; p < g; ++p) {
+    frame.apply(cell.points + rows[static_cast<size_t>(p)] * cell.dim, z.data());
+    table.evaluate(z.data(), options.basis, values.data());
+    features.row(p) = values.head(n).transpose();
+    next_table.evaluate(z.data(), Basis::monomial, values.data());
+    next.row(p) = values.tail(top).transpose();
+  }
+  // The reduction's rows, as positions in the live list (rows are distinct).
+  std::vector<std::pair<Index, Index>> position(static_cast<size_t>(g));
+  for (Index p = 0; p < g; ++p)
+    position[static_cast<size_t>(p)] = {rows[static_cast<size_t>(p)], p};
+  std::sort(position.begin(), position.end());
+  std::vector<Index> kept(static_cast<size_t>(n));
+  Eigen::VectorXd kept_weights(n);
+  for (Index i = 0; i < n; ++i) {
+    const auto it =
+        std::lower_bound(position.begin(), position.end(),
+                         std::pair<Index, Index>{reduction.indices[static_cast<size_t>(i)], -1});
+    if (it == position.end() || it->first != reduction.indices[static_cast<size_t>(i)]) return;
+    kept[static_cast<size_t>(i)] = it->second;
+    kept_weights[i] = reduction.weights[static_cast<size_t>(i)];
+  }
+  const Eigen::VectorXd w = Eigen::Map<const Eigen::VectorXd>(positive.weights.data(), g);
+  // The candidates: the kept points and at most kCandidates x N others, evenly spaced in the
+  // cell's list (a large cell's search would otherwise cost O(points x N) per pivot).
+  std::vector<char> is_kept(static_cast<size_t>(g), 0);
+  for (const Index p : kept) is_kept[static_cast<size_t>(p)] = 1;
+  std::vector<Index> candidates = kept;
+  const Index others = g - n, room = std::min(others, kCandidates * n);
+  for (Index p = 0, seen = 0; p < g; ++p)
+    if (!is_kept[static_cast<size_t>(p)]) {
+      if (seen * room / others != (seen + 1) * room / others) candidates.push_back(p);
+      ++seen;
+    }
+  const auto c = static_cast<Index>(candidates.size());
+  RowMatrixXd candidate_features(c, n), candidate_next(c, top);
+  for (Index i = 0; i < c; ++i) {
+    candidate_features.row(i) = features.row(candidates[static_cast<size_t>(i)]);
+    candidate_next.row(i) = next.row(candidates[static_cast<size_t>(i)]);
+  }
+  std::vector<Index> slots(static_cast<size_t>(n));  // kept point i is candidate i
+  for (Index i = 0; i < n; ++i) slots[static_cast<size_t>(i)] = i;
+  if (match_next_moments(candidate_features, candidate_next, next.transpose() * w, slots,
+                         kept_weights, options.refine_steps) == 0)
+    return;
+  for (Index i = 0; i < n; ++i)
+    kept[static_cast<size_t>(i)] = candidates[static_cast<size_t>(slots[static_cast<size_t>(i)])];
+  // The pivots keep the moments to rounding; a re-fit on the kept points removes the drift.
+  RowMatrixXd kept_features(n, n);
+  for (Index i = 0; i < n; ++i) kept_features.row(i) = features.row(kept[static_cast<size_t>(i)]);
+  const Eigen::VectorXd target = features.transpose() * w;
+  const double residual = refit(kept_features, target, kept_weights) / target[0];
+  if (!(kept_weights.array() > 0).all() ||
+      !(residual <= std::max(reduction.moment_error, kAcceptedDrift)))
+    return;
+  std::vector<std::pair<Index, double>> sorted(static_cast<size_t>(n));
+  for (Index i = 0; i < n; ++i)
+    sorted[static_cast<size_t>(i)] = {rows[static_cast<size_t>(kept[static_cast<size_t>(i)])],
+                                      kept_weights[i]};
+  std::sort(sorted.begin(), sorted.end());
+  for (Index i = 0; i < n; ++i) {
+    reduction.indices[static_cast<size_t>(i)] = sorted[static_cast<size_t>(i)].first;
+    reduction.weights[static_cast<size_t>(i)] = sorted[static_cast<size_t>(i)].second;
+  }
+  reduction.moment_error = residual;
+}
+
+}  // namespace
 
 Compression reduce_cells(const PointList& list, const Cells& cells, Index degree,
                          const CompressOptions& options) {
@@ -32,11 +133,18 @@ Compression reduce_cells(const PointList& list, const Cells& cells, Index degree
   const ReduceOptions reduce_options{options.basis, options.prefer_central,
                                      n_cells == 1 ? options.poll : Poll{}, options.threads};
   std::vector<Reduction> reductions(static_cast<size_t>(n_cells));
+  // The monomials of degree k + 1 (the next moments), when the subsets are refined.
+  const std::optional<MonomialTable> next_table =
+      options.refine_steps > 0 ? std::optional<MonomialTable>(std::in_place, list.dim, degree + 1)
+                               : std::nullopt;
   auto reduce_cell = [&](Index c) {
     const PointList cell = cell_list(c);
     if (std::none_of(cell.weights, cell.weights + cell.size, [](double w) { return w > 0; }))
       return;  // an all-zero cell keeps nothing
     reductions[static_cast<size_t>(c)] = reduce(cell, table, reduce_options);
+    if (next_table)
+      match_cell_next_moments(cell, table, *next_table, options,
+                              reductions[static_cast<size_t>(c)]);
   };
 
   if (n_cells == 1) {

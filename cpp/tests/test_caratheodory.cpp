@@ -414,7 +414,48 @@ void test_reduce_repeated_points_wide_weights() {
 
 }  // namespace
 
+// match_next_moments: from a subset that keeps the moments, pivots keep them (same points
+// of the input, N of them, weights >= 0) and lower the next moments' residual, never raise it.
+void test_match_next_moments() {
+  std::mt19937_64 rng(7);
+  const int cases[][2] = {{1, 4}, {2, 3}, {3, 2}, {2, 5}};
+  for (const auto& mk : cases) {
+    const Index m = mk[0], k = mk[1], n = tchakaloff::n_moments(m, k);
+    const Index g = 10 * n;
+    const RowMatrixXd all = chebyshev_features(g, m, k + 1, rng);
+    const RowMatrixXd f = all.leftCols(n), next = all.rightCols(all.cols() - n);
+    const Eigen::VectorXd input = positive_weights(g, rng);
+    Eigen::VectorXd w = input;
+    CHECK(tchakaloff::eliminate(f, w) == n);
+    std::vector<Index> kept;
+    for (Index i = 0; i < g; ++i)
+      if (w[i] > 0) kept.push_back(i);
+    Eigen::VectorXd kept_weights(n);
+    for (Index i = 0; i < n; ++i) kept_weights[i] = w[kept[static_cast<size_t>(i)]];
+    auto residual = [&](const std::vector<Index>& rows, const Eigen::VectorXd& weights) {
+      Eigen::VectorXd r = -next.transpose() * input;
+      for (Index i = 0; i < n; ++i)
+        r += weights[i] * next.row(rows[static_cast<size_t>(i)]).transpose();
+      return r.norm();
+    };
+    const double before = residual(kept, kept_weights);
+    const Index pivots =
+        tchakaloff::match_next_moments(f, next, next.transpose() * input, kept, kept_weights, 16);
+    CHECK(pivots >= 1);
+    CHECK(residual(kept, kept_weights) < before);
+    CHECK(static_cast<Index>(kept.size()) == n);
+    std::vector<Index> sorted = kept;
+    std::sort(sorted.begin(), sorted.end());
+    CHECK(std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end());
+    CHECK((kept_weights.array() >= 0).all());
+    Eigen::VectorXd after = Eigen::VectorXd::Zero(g);
+    for (Index i = 0; i < n; ++i) after[kept[static_cast<size_t>(i)]] = kept_weights[i];
+    check_preserved(f, input, after, 1e-9);
+  }
+}
+
 int main() {
+  check::run("match_next_moments", test_match_next_moments);
   check::run("eliminate: generic features", test_eliminate_generic);
   check::run("reduce polls often", test_reduce_polls_often);
   check::run("reduce near the double range", test_reduce_near_double_range);

@@ -49,6 +49,7 @@ class CompressOptions:
     partition: Partition
     merge: int  # greedy: objects removed per group; 0: greedy_merge(N)
     prepass: float  # greedy: first k-d cut to prepass * size; < 0: greedy_prepass
+    refine_steps: int  # kd: pivots per cell toward its next moments; 0: no search
     metric: NDArray[np.float64] | None
     threads: int  # 0: automatic
     def __init__(self) -> None: ...

@@ -19,13 +19,15 @@ from numpy.typing import NDArray
 from ._native import core as _core
 from ._native import options
 from ._validation import within_double_range
-from .reduction import exponents
+from .reduction import exponents, n_moments
 
 # Components of the test functions below this fraction of the largest singular value are
 # rounding, not functions: matching them would spend objects on noise.
 _FUNCTION_RTOL = 1e-10
 # The reduction runs on one dense (objects x size) matrix of features.
 _MAX_FEATURE_ENTRIES = 2e8
+# The spare budget of a k-d compression may match moments up to degree k + this.
+_MAX_EXTRA_DEGREES = 4
 # Reductions tried when dependent features leave part of the budget unused.
 _FILL_ROUNDS = 3
 
@@ -104,10 +106,16 @@ def _cell_features(
     return block, residual @ directions.T, sigma
 
 
-def _powers(m: int, degree: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Exponents of the monomials of degree <= k, and of those of degree exactly k + 1."""
+def _powers(m: int, degree: int, spare: int = 0) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Exponents of the monomials of degree <= k, and of the next ones: those of degree
+    k + 1, and of k + 2, ... as well while fewer than `spare` (a cell's share of the budget
+    that its degree-(k + 1) moments cannot use up, e.g. 44 objects beside N = 56 in one cell
+    at m = 3, k = 5)."""
     low = exponents(m, degree)
-    return low, exponents(m, degree + 1)[len(low) :]
+    top = degree + 1
+    while n_moments(m, top) - len(low) < spare and top < degree + _MAX_EXTRA_DEGREES:
+        top += 1
+    return low, exponents(m, top)[len(low) :]
 
 
 def _groups(labels: NDArray[np.int64]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
@@ -167,14 +175,16 @@ def fill_cells(
 ) -> CellReduction:
     """The k-d result `result` (cells of at most N objects) with `spare` more objects: the
     cells whose Taylor remainder is largest (weight x diameter^(k + 1)) re-reduced to also
-    match their leading degree-(k + 1) moments. `threads`: the core's (0: automatic)."""
+    match their leading degree-(k + 1) moments (and degree k + 2, ... where those are fewer
+    than `spare`). `threads`: the core's (0: automatic)."""
     x = within_double_range(x)
     n_objects, m = x.shape
     weights = np.ones(n_objects) if w is None else w
     labels = np.asarray(result.labels)
-    low, high = _powers(m, degree)
     scale = _shared_scale(x)
     order, starts = _groups(labels)
+    # higher degrees only where the cells' degree-(k + 1) moments cannot take the budget
+    low, high = _powers(m, degree, -(-spare // len(starts)))
     z = x[order] * scale
     diameter = (np.maximum.reduceat(z, starts) - np.minimum.reduceat(z, starts)).max(axis=1)
     remainder = np.add.reduceat(weights[order], starts) * diameter ** (degree + 1)
@@ -255,7 +265,11 @@ def recombine(
         np.zeros(n_objects, dtype=np.int64)
         if cells == 1
         else _core.compress(
-            x, w, degree, cells * n, options(_core.CompressOptions, metric=cut, threads=threads)
+            x,
+            w,
+            degree,
+            cells * n,
+            options(_core.CompressOptions, metric=cut, threads=threads, refine_steps=0),
         ).labels
     )
     scale = _shared_scale(x)

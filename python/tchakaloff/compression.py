@@ -37,9 +37,12 @@ class Compression:
         Their weights, all > 0, with the input's total (the number of objects by default:
         weights are multiplicities).
     labels : (n,) int64
-        The cell of every input object. With ``partition="greedy"``: the position in
-        `indices` of its nearest kept object (in the metric the groups were cut with).
+        The cell of every input object. With greedy (``partition="greedy"``, or "auto"
+        when it takes greedy: see `partition`): the position in `indices` of its nearest
+        kept object (in the metric the groups were cut with).
     degree : int
+    partition : str
+        The partition used ("kd", "kd_fast" or "greedy"; "auto" resolved).
     moment_error : float
         Largest moment residual over the cells, relative to the cell's weight, with each cell
         mapped onto [-1, 1]^m.
@@ -49,6 +52,7 @@ class Compression:
     weights: NDArray[np.float64]
     labels: NDArray[np.int64]
     degree: int
+    partition: str
     moment_error: float
 
     def __len__(self) -> int:
@@ -57,13 +61,25 @@ class Compression:
 
 # The algorithm's settings live in the core (its CompressOptions carry the product's
 # defaults); these read them, for the callers that plan around them (tchakaloff.dask).
-PARTITIONS = tuple(_core.Partition.__members__)
+CORE_PARTITIONS = tuple(_core.Partition.__members__)
+# What users choose: "kd_fast" is the core's "kd" without the search for each cell's subset
+# that matches its next moments (refine_steps = 0); "auto" picks by auto_partition.
+PARTITIONS = ("auto", "kd", "kd_fast", "greedy")
 
 
 def greedy_prepass(m: int, k: int) -> float:
     """F, the greedy partition's first k-d cut to F * size, for objects cut along m
     dimensions and matched to degree k: min(4, 16^(m/(k+1)))."""
     return float(_core.greedy_prepass(m, k))
+
+
+def auto_partition(m: int, k: int) -> str:
+    """The partition that ``partition="auto"`` takes for objects cut along m dimensions at
+    degree k: the more accurate of "kd" and "greedy" as measured (bench/compare_accuracy.py,
+    five smooth functions, d' = 0.1 d): k-d cells with their subsets searched win at m = 1
+    and at low degree (0.02-0.9x greedy's error), greedy's small merges from k = 4 (m = 2, 3)
+    and k = 3 (m >= 4) on (1.5-3x lower error than the cells)."""
+    return "greedy" if m >= 2 and (k >= 4 or (m >= 4 and k >= 3)) else "kd"
 
 
 def auto_degree(m: int, size: int) -> int:
@@ -78,7 +94,7 @@ def compress(
     *,
     size: float,
     degree: int | str,
-    partition: str = "kd",
+    partition: str = "auto",
     metric: ArrayLike | None = None,
     functions: ArrayLike | None = None,
     rng: np.random.Generator | int | None = None,
@@ -104,14 +120,25 @@ def compress(
         takes the largest k with N(m, k) <= min(size, 500): for analytic functions the error
         falls geometrically in k, so the largest affordable degree in the fewest cells wins;
         the cap keeps the O(N^3) reduction cheap. The degree taken is ``result.degree``.
-    partition : {"kd", "greedy"}
-        ``"kd"`` (default, fastest): ``size // N`` balanced k-d cells (median splits of the
+    partition : {"auto", "kd", "kd_fast", "greedy"}
+        ``"auto"`` (default): the more accurate of ``"kd"`` and ``"greedy"`` for the
+        dimension m the objects are cut along and the degree k, as measured on five smooth
+        functions (:func:`auto_partition`): ``"greedy"`` when m >= 2 and k >= 4, or m >= 4
+        and k >= 3; ``"kd"`` otherwise, and always with `functions`. The partition taken is
+        ``result.partition``.
+        ``"kd"``: ``size // N`` balanced k-d cells (median splits of the
         widest coordinate in the units of `metric`; above max(2^17, 256 x cells) objects,
         the medians of a fixed random sample, so cell sizes vary by a few percent), each
-        reduced to N objects, in parallel over cells. The ``size % N`` objects left go to
-        the cells of largest Taylor remainder (weight x diameter^(k + 1)), which are
-        reduced again to also match their leading degree-(k + 1) moments (the part their
-        degree-k moments leave, by singular value): `size` objects kept, and on the Fig. 2
+        reduced to N objects, in parallel over cells; then, among the many subsets of N
+        objects of a cell with its moments, the search moves (simplex pivots, one object in,
+        one out, at most 16 per cell) to one whose degree-(k + 1) moments are closer to the
+        cell's: those are the leading term of the cell's error. On the Fig. 2 sigmoid this
+        halves the error of the cells alone (see the README, "Compressing any set") at
+        2-5x their time. ``"kd_fast"``: the same cells without that search (fastest).
+        With either, the ``size % N`` objects left go to the cells of largest Taylor
+        remainder (weight x diameter^(k + 1)), which are reduced again to also match their
+        leading degree-(k + 1) moments exactly (the part their degree-k moments leave, by
+        singular value): `size` objects kept, and on the Fig. 2
         grid's 25 (m, k, d) of the quick setting where N does not divide the size, errors
         0.74x those of the cells alone (geometric mean; 0.10x to 1.5x).
         ``"greedy"``: the scheme the paper's theorems are proved for, run in rounds: a k-d
@@ -132,8 +159,9 @@ def compress(
     functions : (n, F) array, optional
         Values of further test functions at every object (a head's or a neuron's output on
         calibration inputs, say), to be matched over all objects as well: sum_kept w_i f(x_i)
-        = sum_all w_i f(x_i). With them the k-d cells (``partition="kd"`` only) take
-        floor((size - r) / N) x N objects, r the functions' numerical rank (their leading
+        = sum_all w_i f(x_i). With them the k-d cells (``"kd"`` or ``"kd_fast"`` only) take
+        floor((size - r) / N) x N objects (without the search for the next moments), r the
+        functions' numerical rank (their leading
         components, at most size - N of them, relative singular values above 1e-10), and
         whatever budget is left matches the cells' leading degree-(k + 1) moments (the
         part of the Taylor remainder their degree-k moments leave, largest first over all
@@ -201,8 +229,12 @@ def compress_converted(
     the core's (0: automatic). Range checks are the core's."""
     if partition not in PARTITIONS:
         raise ValueError(f"partition must be one of {PARTITIONS}, got {partition!r}")
-    if functions is not None and partition != "kd":
-        raise ValueError('functions are matched with partition="kd" only')
+    if partition == "auto":
+        cut_dims = x.shape[1] if metric is None else int(np.count_nonzero(metric))
+        partition = "kd" if functions is not None else auto_partition(cut_dims, degree)
+    if functions is not None and partition == "greedy":
+        raise ValueError('functions are matched with partition="kd" or "kd_fast" only')
+    cells = "greedy" if partition == "greedy" else "kd"  # the core's partition
     if order is not None:
         x = x[order]
         w = None if w is None else w[order]
@@ -216,14 +248,15 @@ def compress_converted(
         else:
             options = _options(
                 _core.CompressOptions,
-                partition=_core.Partition.__members__[partition],
+                partition=_core.Partition.__members__[cells],
                 metric=metric,
                 threads=threads,
+                **({"refine_steps": 0} if partition == "kd_fast" else {}),
             )
             result = _core.compress(x, scaled, degree, size, options, report)
             spare = size - len(result.indices)
             live = len(x) if w is None else int(np.count_nonzero(w > 0))
-            if partition == "kd" and spare > 0 and len(result.indices) < live:
+            if cells == "kd" and spare > 0 and len(result.indices) < live:
                 # the budget the cells leave: their leading degree-(k + 1) moments
                 result = fill_cells(x, scaled, degree, spare, result, threads)
     indices, labels = result.indices, result.labels
@@ -241,5 +274,6 @@ def compress_converted(
         weights=weights_kept,
         labels=np.asarray(labels),
         degree=degree,
+        partition=partition,
         moment_error=float(result.moment_error),
     )

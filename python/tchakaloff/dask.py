@@ -60,11 +60,14 @@ from ._native import core as _core
 from ._native import options
 from ._threads import core_threads
 from ._validation import as_degree, as_metric, as_size, weight_scale
-from .compression import PARTITIONS, auto_degree, greedy_prepass
+from .compression import auto_degree, greedy_prepass
 from .compression import compress as _compress_in_memory
 from .dataset import _DISCRETE_KINDS, _class_sizes
 from .reduction import n_moments
 from .reduction import reduce as _reduce_in_memory
+
+# The in-memory partitions this scale-out follows (its k-d cells always match next moments).
+PARTITIONS = ("kd", "greedy")
 
 if TYPE_CHECKING:  # pragma: no cover
     import dask.array as da

@@ -35,6 +35,18 @@ struct Reduction {
   Index levels = 0;
 };
 
+// The positive-weight points of a list, in list order (their rows and weights).
+struct LivePoints {
+  std::vector<Index> rows;
+  std::vector<double> weights;
+  Index size() const { return static_cast<Index>(rows.size()); }
+  // As a list over the same point array (valid while this object lives).
+  PointList list(const PointList& of) const {
+    return {of.points, of.dim, size(), rows.data(), weights.data()};
+  }
+};
+LivePoints live_points(const PointList& list);
+
 // Weights `weights` may be null (all ones). Zero-weight points are never kept.
 Reduction reduce(const PointList& list, Index degree, const ReduceOptions& options = {});
 // The same with a table built once by the caller (compress reduces many cells with one).
@@ -53,6 +65,17 @@ Index eliminate(const RowMatrixXd& features, Eigen::VectorXd& weights,
 // O(G N + N^3 log(G / N)). `poll` is called between its levels.
 Index reduce_rows(const RowMatrixXd& features, Eigen::VectorXd& weights,
                   const Eigen::VectorXd& cost = {}, const Poll& poll = {});
+
+// Among the many subsets with the same moments, one that also matches the next ones: from a
+// subset of exactly rank(features) points (`kept`: rows of `features`, with `kept_weights`),
+// simplex pivots (one point in, one out, weights >= 0, the moments unchanged) while the
+// squared residual of the `next` moments (one row per point) to `target` falls, each step
+// taking the pivot that lowers it most, at most `steps` of them. The residual of the
+// degree-(k + 1) moments is the leading term of a cell's error, so the subset it ends on is
+// the more accurate one. Returns the pivots made (kept and kept_weights updated in place).
+Index match_next_moments(const RowMatrixXd& features, const RowMatrixXd& next,
+                         const Eigen::VectorXd& target, std::vector<Index>& kept,
+                         Eigen::VectorXd& kept_weights, Index steps);
 
 // Least-squares re-fit of `weights` (one per row of `features`) to `target` moments. Keeps
 // the old weights unless the new ones are all positive and fit better. Returns the residual

@@ -26,6 +26,11 @@ struct CompressOptions {
   Index merge = 0;        // greedy: objects removed per group (group N + merge); 0: greedy_merge
   double prepass = -1.0;  // greedy: first cut to prepass * size by k-d cells (<= 1: never;
                           // < 0: greedy_prepass of the columns cut along)
+  // kd: pivots per cell of 2N objects or more (up to 2^22 / (N + M) of them, M the moments
+  // of degree k + 1) toward the subset whose degree-(k + 1) moments are closest to the
+  // cell's (match_next_moments; 0: the reduction's own subset). Greedy does not search
+  // (see greedy.cpp).
+  Index refine_steps = 16;
   // Called on the calling thread between batches of cells with (cells done, cells); may throw.
   std::function<void(Index, Index)> progress;
   // Per-column factors of the distances that cut the cells: objects are close when
