@@ -24,7 +24,12 @@ CALLS = {
         "rng.normal(size=(1_000_000, 3))",
         "t.compress(x, size=100_000, degree=4, partition='greedy')",
     ),
-    "one_cell": ("rng.normal(size=(3_000_000, 4))", "t.compress(x, size=495, degree=8)"),
+    "one_cell": (
+        "rng.normal(size=(3_000_000, 4))",
+        "t.compress(x, size=495, degree=8, partition='kd')",
+    ),
+    # the default takes greedy here: its k-d pass reduces a few cells of 7.5e5 objects each
+    "few_cells": ("rng.normal(size=(3_000_000, 4))", "t.compress(x, size=495, degree=8)"),
     "reduce_k8": ("rng.normal(size=(3_000_000, 4))", "t.reduce(x, degree=8)"),
     "kd_1e7": ("rng.normal(size=(10_000_000, 3))", "t.compress(x, size=100_000, degree=3)"),
 }

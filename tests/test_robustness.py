@@ -175,8 +175,10 @@ def test_torch_parameter_points_are_accepted():
         ("(2_000_000, 4)", "t.reduce(x, degree=8)"),
         ("(2_000_000, 4)", "t.compress(x, size=495, degree=8, partition='kd')"),
         ("(1_000_000, 3)", "t.compress(x, size=100_000, degree=4, partition='greedy')"),
+        # the default: greedy, whose k-d pass makes a few cells of 5e5 objects at k = 8
+        ("(2_000_000, 4)", "t.compress(x, size=495, degree=8)"),
     ],
-    ids=["reduce_k8", "one_cell", "greedy"],
+    ids=["reduce_k8", "one_cell", "greedy", "few_large_cells"],
 )
 def test_ctrl_c_interrupts_a_long_call(data, call):
     # SIGINT 0.3 s into a call that runs for seconds: KeyboardInterrupt from inside the kernel

@@ -1,13 +1,16 @@
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <exception>
 #include <limits>
 #include <numeric>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <tchakaloff/compress.hpp>
 #include <tchakaloff/greedy.hpp>
 #include <tchakaloff/parallel_sort.hpp>
+#include <thread>
 
 namespace tchakaloff {
 
@@ -129,15 +132,38 @@ Compression reduce_cells(const PointList& list, const Cells& cells, Index degree
     return PointList{list.points, list.dim, cells.offsets[static_cast<size_t>(c + 1)] - begin,
                      rows.data() + begin, weights.data() + begin};
   };
-  // One large cell polls inside its reduction; many cells poll between batches.
-  const ReduceOptions reduce_options{options.basis, options.prefer_central,
-                                     n_cells == 1 ? options.poll : Poll{}, options.threads};
+  // Every cell's reduction polls inside, so that a few large cells (greedy's k-d pass at a
+  // high degree) stop within the poll's period, not after a whole cell. The caller's poll runs
+  // on the calling thread only (only it sees signals, and the poll is not thread-safe); once
+  // it has thrown, the other threads' polls stop their cells too, and its exception is the
+  // one that leaves.
+  const std::thread::id caller = std::this_thread::get_id();
+  std::atomic<bool> stopped{false};
+  std::exception_ptr interrupt;
+  Poll cell_poll;
+  if (options.poll)
+    cell_poll = [&options, &stopped, &interrupt, caller] {
+      if (std::this_thread::get_id() != caller) {
+        if (stopped.load(std::memory_order_relaxed)) throw std::runtime_error("stopped");
+        return;
+      }
+      try {
+        options.poll();
+      } catch (...) {
+        interrupt = std::current_exception();
+        stopped = true;
+        throw;
+      }
+    };
+  const ReduceOptions reduce_options{options.basis, options.prefer_central, cell_poll,
+                                     options.threads};
   std::vector<Reduction> reductions(static_cast<size_t>(n_cells));
   // The monomials of degree k + 1 (the next moments), when the subsets are refined.
   const std::optional<MonomialTable> next_table =
       options.refine_steps > 0 ? std::optional<MonomialTable>(std::in_place, list.dim, degree + 1)
                                : std::nullopt;
   auto reduce_cell = [&](Index c) {
+    if (stopped.load(std::memory_order_relaxed)) return;
     const PointList cell = cell_list(c);
     if (std::none_of(cell.weights, cell.weights + cell.size, [](double w) { return w > 0; }))
       return;  // an all-zero cell keeps nothing
@@ -159,6 +185,7 @@ Compression reduce_cells(const PointList& list, const Cells& cells, Index degree
 #pragma omp parallel for schedule(dynamic, 1) \
     num_threads(team(list.size* table.size() * table.size()))
       for (Index c = start; c < stop; ++c) error.run([&] { reduce_cell(c); });
+      if (interrupt) std::rethrow_exception(interrupt);
       error.rethrow();
       if (options.poll) options.poll();
       if (options.progress) options.progress(stop, n_cells);
