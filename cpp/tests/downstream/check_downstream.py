@@ -29,8 +29,10 @@ N_POINTS, DIM, DEGREE = 1_000_000, 2, 6
 SKIP = 77
 
 
-def installed_package_root() -> Path:
-    """The folder the `cmake.root` entry point names, as scikit-build-core resolves it."""
+def installed_package_root() -> Path | None:
+    """The folder the `cmake.root` entry point names, as scikit-build-core resolves it; None
+    when it holds no CMake package (an editable install spans the source and build folders,
+    and neither holds the installed config)."""
     points = metadata.entry_points()
     group = (
         points.select(group="cmake.root")
@@ -40,7 +42,8 @@ def installed_package_root() -> Path:
     roots = [resources.files(ep.load()) for ep in group if ep.name == "tchakaloff"]
     if not roots:
         raise SystemExit("the installed tchakaloff has no cmake.root entry point")
-    return Path(str(roots[0]))
+    config = roots[0].joinpath("lib", "cmake", "tchakaloff")
+    return Path(str(config)).parents[2] if config.is_dir() else None
 
 
 def build(work: Path, package: list[str], cmake: str, compiler: str | None) -> Path:
@@ -72,7 +75,11 @@ def main() -> int:
     if args.package_dir is not None:
         package = [f"-Dtchakaloff_DIR={args.package_dir.resolve()}"]
     else:
-        package = [f"-Dtchakaloff_ROOT={installed_package_root()}"]
+        root = installed_package_root()
+        if root is None:
+            print("skipped: the installed package holds no CMake package (an editable install?)")
+            return SKIP
+        package = [f"-Dtchakaloff_ROOT={root}"]
     cmake = args.cmake if shutil.which(args.cmake) else "cmake"  # a build env may be gone
     program = build(args.work.resolve(), package, cmake, args.compiler)
 
