@@ -28,6 +28,7 @@ def monomials(points: np.ndarray, degree: int) -> np.ndarray:
 
 def test_every_example_has_a_test():
     tested = {"cubature.py", "dataset_fit.py", "torch_mlp.py", "dask_npy.py"}
+    tested.add("sklearn_compressed_estimator.py")  # run by tests/test_sklearn.py
     assert {path.name for path in EXAMPLES.glob("*.py")} == tested
 
 

@@ -98,7 +98,7 @@ class CompressedEstimator(MetaEstimatorMixin, BaseEstimator):
     Notes
     -----
     **Regression or classification** is decided by the wrapped estimator
-    (:func:`sklearn.base.is_classifier`), not by the dtype of y: a classifier's labels are
+    (``sklearn.base.is_classifier``), not by the dtype of y: a classifier's labels are
     compressed class by class in x (every class keeps its rows' total weight and at least one
     row), a regressor's target is a column of the moments, integer or not.
 
