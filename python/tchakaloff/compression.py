@@ -123,8 +123,9 @@ def compress(
     partition : {"auto", "kd", "kd_fast", "greedy"}
         ``"auto"`` (default): the more accurate of ``"kd"`` and ``"greedy"`` for the
         dimension m the objects are cut along and the degree k, as measured on five smooth
-        functions (:func:`tchakaloff.compression.auto_partition`): ``"greedy"`` when m >= 2 and k >= 4, or m >= 4
-        and k >= 3; ``"kd"`` otherwise, and always with `functions`. The partition taken is
+        functions (:func:`tchakaloff.compression.auto_partition`): ``"greedy"`` when
+        m >= 2 and k >= 4, or m >= 4 and k >= 3; ``"kd"`` otherwise, and always with
+        `functions`. The partition taken is
         ``result.partition``.
         ``"kd"``: ``size // N`` balanced k-d cells (median splits of the
         widest coordinate in the units of `metric`; above max(2^17, 256 x cells) objects,
