@@ -59,12 +59,13 @@ class Compression:
         return len(self.indices)
 
 
-# The algorithm's settings live in the core (its CompressOptions carry the product's
-# defaults); these read them, for the callers that plan around them (tchakaloff.dask).
-CORE_PARTITIONS = tuple(_core.Partition.__members__)
 # What users choose: "kd_fast" is the core's "kd" without the search for each cell's subset
 # that matches its next moments (refine_steps = 0); "auto" picks by auto_partition.
 PARTITIONS = ("auto", "kd", "kd_fast", "greedy")
+
+# The algorithm's settings live in the core (its CompressOptions carry the product's
+# defaults); greedy_prepass and auto_degree read them, for the callers that plan around them
+# (tchakaloff.dask, compress_dataset).
 
 
 def greedy_prepass(m: int, k: int) -> float:
