@@ -56,7 +56,6 @@ void bind_compress(py::module_& m) {
       .def_readonly("cells", &Compression::cells)
       .def_readonly("moment_error", &Compression::moment_error);
 
-  m.def("greedy_merge", &greedy_merge, py::arg("n_moments"));
   m.def("greedy_prepass", &greedy_prepass, py::arg("cut_dims"), py::arg("degree"));
 
   m.def(

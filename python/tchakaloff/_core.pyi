@@ -47,7 +47,7 @@ class CompressOptions:
     basis: Basis
     prefer_central: bool
     partition: Partition
-    merge: int  # greedy: objects removed per group; 0: greedy_merge(N)
+    merge: int  # greedy: objects removed per group; 0: max(1, N / 8)
     prepass: float  # greedy: first k-d cut to prepass * size; < 0: greedy_prepass
     refine_steps: int  # kd: pivots per cell toward its next moments; 0: no search
     metric: NDArray[np.float64] | None
@@ -88,7 +88,6 @@ def reduce(
     degree: int,
     options: ReduceOptions = ...,
 ) -> Reduction: ...
-def greedy_merge(n_moments: int) -> int: ...
 def greedy_prepass(cut_dims: int, degree: int) -> float: ...
 def compress(
     points: NDArray[np.float64],

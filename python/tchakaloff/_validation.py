@@ -63,16 +63,19 @@ def as_weights(weights: ArrayLike | None, n: int) -> NDArray[np.float64] | None:
     return None if weights is None else _real_vector(weights, n, "weights", "one per point")
 
 
-def check_mass(w: NDArray[np.float64] | None) -> NDArray[np.float64] | None:
-    """Converted weights checked here to be finite and >= 0 with a positive total (for the
-    paths that do not hand them to the core as they are)."""
+def check_mass(
+    w: NDArray[np.float64] | None, name: str = "weights", items: str = "points"
+) -> NDArray[np.float64] | None:
+    """Converted weights checked here to be finite and >= 0 with a positive, finite total
+    (for the paths that do not hand them to the core as they are); `name` and `items` are
+    the caller's words for them."""
     if w is None:
         return w
     with np.errstate(over="ignore"):
         total = w.sum()
     if not (np.all(np.isfinite(w)) and np.all(w >= 0) and 0 < total < np.inf):
         raise ValueError(
-            "weights must be finite and >= 0 with a positive, finite total; drop the points "
+            f"{name} must be finite and >= 0 with a positive, finite total; drop the {items} "
             "of weight 0 instead of passing negative weights, and scale weights whose total "
             "overflows"
         )

@@ -25,6 +25,7 @@ from ._validation import (
     as_rng,
     as_size,
     as_weights,
+    check_mass,
     power_of_two_scale,
 )
 from .compression import auto_degree, compress_converted
@@ -331,15 +332,8 @@ def compress_dataset(
     labels, discrete = _as_labels(y, n, discrete)
     w = as_weights(sample_weight, n)
     if w is not None:
-        _check_finite(w.reshape(-1, 1), "sample_weight")
-        with np.errstate(over="ignore"):
-            total = w.sum()
-        if (w < 0).any() or not 0 < total < np.inf:
-            raise ValueError(
-                "sample_weight must be >= 0 with a positive, finite total; drop rows of "
-                "weight 0 instead of passing negative weights, and scale weights whose total "
-                "overflows"
-            )
+        _check_finite(w.reshape(-1, 1), "sample_weight")  # names the row
+        check_mass(w, "sample_weight", "rows")
     target = min(as_size(size, n, "row"), n)  # as in compress: size >= n keeps every row
     threads = core_threads(n_jobs)
     if representation not in REPRESENTATIONS:

@@ -168,20 +168,23 @@ def reduce(
         full, absolute = _weighted_sum(values, w), _weighted_sum(np.abs(values), w)
         return _feature_reduction(indices, kept, values[indices], full, absolute)
     k = as_degree(degree)
+    indices, kept, error = _core_reduce(x, w, k, core_threads(n_jobs))
+    return Reduction(indices=indices, weights=kept, moment_error=error, degree=k)
+
+
+def _core_reduce(
+    x: NDArray[np.float64], w: NDArray[np.float64] | None, degree: int, threads: int
+) -> tuple[NDArray[np.int64], NDArray[np.float64], float]:
+    """The core's reduction with the weights brought near 1 by a power of two (and back):
+    kept rows, their weights, the moment error."""
     scale = weight_scale(w)
-    threads = core_threads(n_jobs)
     result = _core.reduce(
         x,
         w if w is None or scale == 1.0 else w / scale,
-        k,
+        degree,
         options(_core.ReduceOptions, threads=threads),
     )
-    return Reduction(
-        indices=np.asarray(result.indices),
-        weights=result.weights * scale,
-        moment_error=result.moment_error,
-        degree=k,
-    )
+    return np.asarray(result.indices), result.weights * scale, result.moment_error
 
 
 def _as_features(values: ArrayLike, n: int, r: int | None = None) -> NDArray[np.float64]:
@@ -207,14 +210,8 @@ def _reduce_features(
     the total are exactly its moments."""
     if values.shape[1] == 0:
         raise ValueError("features has no columns; pass at least one test function")
-    scale = weight_scale(w)
-    result = _core.reduce(
-        values,
-        w if w is None or scale == 1.0 else w / scale,
-        1,
-        options(_core.ReduceOptions, threads=threads),
-    )
-    return np.asarray(result.indices), result.weights * scale
+    indices, kept, _ = _core_reduce(values, w, 1, threads)
+    return indices, kept
 
 
 def _feature_reduction(
