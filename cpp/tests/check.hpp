@@ -50,6 +50,25 @@ inline int finish(const char* suite) {
   return failures() == 0 ? 0 : 1;
 }
 
+// Whether `call` throws an E whose what() holds `needle` and at least `shortest` characters;
+// `got` says what it threw (or that it threw nothing).
+template <class E, class F>
+bool throws(F&& call, const std::string& needle, size_t shortest, std::string& got) {
+  got = "no exception";
+  try {
+    call();
+  } catch (const E& e) {
+    const std::string message = e.what();
+    got = message.size() < shortest ? "message too short: " + message : message;
+    return message.size() >= shortest && message.find(needle) != std::string::npos;
+  } catch (const std::exception& e) {
+    got = std::string("other exception: ") + e.what();
+  } catch (...) {
+    got = "non-standard exception";
+  }
+  return false;
+}
+
 }  // namespace check
 
 #define CHECK(cond)                                                     \
@@ -76,19 +95,8 @@ inline int finish(const char* suite) {
 #define CHECK_THROWS(expr, type)                                                              \
   do {                                                                                        \
     ++::check::checks();                                                                      \
-    bool check_ok_ = false;                                                                   \
-    std::string check_got_ = "no exception";                                                  \
-    try {                                                                                     \
-      (void)(expr);                                                                           \
-    } catch (const type& e) {                                                                 \
-      check_ok_ = std::string(e.what()).size() > 10;                                          \
-      check_got_ = std::string("message too short: ") + e.what();                             \
-    } catch (const std::exception& e) {                                                       \
-      check_got_ = std::string("other exception: ") + e.what();                               \
-    } catch (...) {                                                                           \
-      check_got_ = "non-standard exception";                                                  \
-    }                                                                                         \
-    if (!check_ok_)                                                                           \
+    std::string check_got_;                                                                   \
+    if (!::check::throws<type>([&] { (void)(expr); }, "", 11, check_got_))                    \
       ::check::fail(__FILE__, __LINE__, "CHECK_THROWS(" #expr ", " #type "): " + check_got_); \
   } while (0)
 
@@ -96,19 +104,8 @@ inline int finish(const char* suite) {
 #define CHECK_THROWS_WITH(expr, type, needle)                                               \
   do {                                                                                      \
     ++::check::checks();                                                                    \
-    std::string check_got_ = "no exception";                                                \
-    bool check_ok_ = false;                                                                 \
-    try {                                                                                   \
-      (void)(expr);                                                                         \
-    } catch (const type& e) {                                                               \
-      check_got_ = e.what();                                                                \
-      check_ok_ = check_got_.find(needle) != std::string::npos;                             \
-    } catch (const std::exception& e) {                                                     \
-      check_got_ = std::string("other exception: ") + e.what();                             \
-    } catch (...) {                                                                         \
-      check_got_ = "non-standard exception";                                                \
-    }                                                                                       \
-    if (!check_ok_)                                                                         \
+    std::string check_got_;                                                                 \
+    if (!::check::throws<type>([&] { (void)(expr); }, needle, 0, check_got_))               \
       ::check::fail(__FILE__, __LINE__,                                                     \
                     "CHECK_THROWS_WITH(" #expr ", " #type ", " #needle "): " + check_got_); \
   } while (0)
