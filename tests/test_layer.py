@@ -227,3 +227,16 @@ def test_small_shrink_still_compresses():
     w_in, b_in, w_out = uniform_layer(rng, 90, 2, 1)  # ceil(90 / 1.01) = 90
     res = tchakaloff.compress_layer(w_in, b_in, w_out, size=80, degree=2, shrink=1.01)
     assert len(res) == 80
+
+
+def test_layer_whose_cell_residual_defeats_divide_and_conquer_svd():
+    """PyTorch's initialisation of a 1e4-neuron layer (seed 0) compressed with shrink=1.5
+    gives a cell whose 188 x 84 residual of next moments LAPACK's divide-and-conquer SVD
+    cannot decompose ("SVD did not converge"); the fill falls back to QR iteration."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    fc1, fc2 = torch.nn.Linear(2, 10_000), torch.nn.Linear(10_000, 1)
+    w_in, b_in, w_out = (t.detach().double().numpy() for t in (fc1.weight, fc1.bias, fc2.weight))
+    res = tchakaloff.compress_layer(w_in, b_in, w_out, size=1000, degree=5, shrink=1.5)
+    assert len(res) == 1000
+    assert res.weights.sum() == pytest.approx(10_000)
