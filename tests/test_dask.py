@@ -20,6 +20,7 @@ import tchakaloff
 import tchakaloff.dask as td
 from _reference import reference_moments
 from tchakaloff.cli import main
+from tchakaloff.compression import auto_partition
 
 RNG = np.random.default_rng(16)
 X = RNG.normal(size=(21_000, 3))
@@ -88,7 +89,7 @@ def test_reduce_merges_in_a_tree_of_split_every_children(threads):
 
 
 @pytest.mark.parametrize("chunks", [1, 2, 7])
-@pytest.mark.parametrize("partition", ["kd", "greedy"])
+@pytest.mark.parametrize("partition", td.PARTITIONS)
 def test_compress_keeps_its_contract(threads, chunks, partition):
     """Rows of the input with weights > 0 and the input's total, at most `size` of them
     (size // N * N with k-d cells), and every cell's moments: so all rows' moments too."""
@@ -97,7 +98,8 @@ def test_compress_keeps_its_contract(threads, chunks, partition):
     res = td.compress(chunked(X, chunks), W, size=size, degree=k, partition=partition)
     assert_subset(res, X, W.sum(), size)
     assert np.array_equal(res.points, X[res.indices])
-    assert len(res) == (size // need * need if partition == "kd" else size)
+    resolved = auto_partition(3, k) if partition == "auto" else partition
+    assert len(res) == (size // need * need if resolved == "kd" else size)
     assert_exact_moments(X, W, res.indices, res.weights, k, rtol=1e-10)
 
 
@@ -242,6 +244,10 @@ def test_cli_compresses_a_file_and_refuses_bad_files(tmp_path, capsys):
     assert np.array_equal(kept["rows"], X[kept["indices"]])
     assert_exact_moments(X, W, kept["indices"], kept["weights"], 3, rtol=1e-10)
     assert "kept 2000 of 21000 rows" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["compress", "--help"])
+    choices = re.search(r"--partition \{([a-z_,]+)\}", capsys.readouterr().out)
+    assert choices is not None and tuple(choices.group(1).split(",")) == td.PARTITIONS
 
     np.save(tmp_path / "complex.npy", X.astype(complex))
     np.save(tmp_path / "cube.npy", np.zeros((4, 2, 2)))

@@ -76,7 +76,12 @@ def _add_compress(
     parser.add_argument("--size", type=_size, required=True, help="rows to keep, or a fraction")
     parser.add_argument("--degree", type=_degree, required=True, help="k, or 'auto'")
     parser.add_argument("--weights", type=Path, help="an (n,) .npy file of weights >= 0")
-    parser.add_argument("--partition", choices=("kd", "kd_fast", "greedy"), default="kd")
+    parser.add_argument(
+        "--partition",
+        choices=("auto", "kd", "greedy"),
+        default="auto",
+        help="the last step's partition, as in tchakaloff.compress (default: auto)",
+    )
     parser.add_argument("--chunks", type=int, help="rows per chunk (default: 32 MiB of rows)")
     parser.add_argument(
         "--scheduler",

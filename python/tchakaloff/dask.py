@@ -60,14 +60,15 @@ from ._native import core as _core
 from ._native import options
 from ._threads import core_threads
 from ._validation import as_degree, as_metric, as_size, weight_scale
-from .compression import auto_degree, greedy_prepass
+from .compression import auto_degree, auto_partition, greedy_prepass
 from .compression import compress as _compress_in_memory
 from .dataset import _DISCRETE_KINDS, _class_sizes
 from .reduction import n_moments
 from .reduction import reduce as _reduce_in_memory
 
-# The in-memory partitions this scale-out follows (its k-d cells always match next moments).
-PARTITIONS = ("kd", "greedy")
+# The in-memory partitions this scale-out follows (its k-d cells always match next moments);
+# "auto" resolves as in memory (tchakaloff.compression.auto_partition).
+PARTITIONS = ("auto", "kd", "greedy")
 
 if TYPE_CHECKING:  # pragma: no cover
     import dask.array as da
@@ -937,6 +938,9 @@ def _two_level(
         k = auto_degree(m, target)
     else:
         k = as_degree(degree)
+    if partition == "auto":
+        cut_dims = m if metric is None else int(np.count_nonzero(metric))
+        partition = auto_partition(cut_dims if cut_columns is None else cut_columns, k)
     need = n_moments(m, k)
     if target < need and target < n:
         raise ValueError(
@@ -1002,7 +1006,7 @@ def compress(
     *,
     size: float,
     degree: int | str,
-    partition: str = "kd",
+    partition: str = "auto",
     metric: ArrayLike | None = None,
     rng: np.random.Generator | int | None = None,
     split_every: int = SPLIT_EVERY,
@@ -1028,8 +1032,9 @@ def compress(
         Rows to keep, or a fraction of n.
     degree : int or "auto"
         As in :func:`tchakaloff.compress`.
-    partition : {"kd", "greedy"}
-        The last step's partition (the first level's cells are k-d cells either way).
+    partition : {"auto", "kd", "greedy"}
+        The last step's partition (the first level's cells are k-d cells either way);
+        "auto" (default) picks as :func:`tchakaloff.compress` does.
     metric : (m,) array, optional
         How the cells are cut; default 2 / (max - min) of every column over all rows.
     rng : numpy Generator or int, optional
