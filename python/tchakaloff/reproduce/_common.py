@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 PAPER_DATA = Path(__file__).parent / "paper_data"
 # a row of a table: the columns of its CSV
 Row = tuple[object, ...]
-T = TypeVar("T")
 
 
 def paper_table(name: str) -> dict[str, np.ndarray]:
@@ -45,16 +44,6 @@ def fit_exponent(d: np.ndarray, values: np.ndarray, floor: float = 5e-15) -> flo
     if keep.sum() < 2:
         return float("nan")
     return float(-np.polyfit(np.log(d[keep]), np.log(values[keep]), 1)[0])
-
-
-def progress(items: Iterable[T], total: int, description: str) -> Iterator[T]:
-    """A tqdm bar when tqdm is installed, else the items as they are."""
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        yield from items
-        return
-    yield from tqdm(items, total=total, desc=description, leave=False)
 
 
 class RunProgress:
@@ -147,10 +136,13 @@ def save_figure(
 
 
 def plain_log_ticks(ax: Axes, values: Iterable[float]) -> None:
-    """Label a log x axis at `values` only, as plain numbers (no crowded minor labels)."""
+    """Label a log x axis at `values` only, as plain numbers (no crowded minor labels); the
+    y axis keeps its minor ticks, which label a range of less than a decade."""
+    from matplotlib.ticker import NullLocator
+
     ticks = sorted({round(float(v)) for v in values})
     ax.set_xticks(ticks, [str(t) for t in ticks], rotation=45, ha="right", fontsize=8)
-    ax.minorticks_off()
+    ax.xaxis.set_minor_locator(NullLocator())
 
 
 def panel_label(name: str, lr: float, batch: int | None) -> str:

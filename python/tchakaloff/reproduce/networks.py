@@ -68,7 +68,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from ._common import progress, pyplot, save_figure, write_csv
+from ._common import RunProgress, pyplot, save_figure, write_csv
 
 if TYPE_CHECKING:
     import torch
@@ -144,6 +144,16 @@ class Setting:
 
     def full_width(self, model: str) -> int:
         return self.channels if model == "cnn" else self.hidden
+
+    def work(self, model: str) -> int:
+        """Estimated work of :func:`compare` on `model`, in parameter-epochs (an epoch costs
+        about the net's parameter count; a compression less than a wide epoch, counted as
+        one): what the run's progress bar counts."""
+        full = _parameters(model, self.full_width(model))
+        small = sum(_parameters(model, width) for width in self.widths(model))
+        compressions = len(METHODS) * len(self.widths(model)) * full
+        finetuning = self.finetune_epochs * (len(METHODS) * small + full)
+        return self.epochs(model) * full + compressions + finetuning
 
 
 FULL = Setting()
@@ -224,6 +234,10 @@ def build_model(model: str, seed: int, width: int) -> torch.nn.Sequential:
         )
 
 
+def _parameters(model: str, width: int) -> int:
+    return sum(p.numel() for p in build_model(model, 0, width).parameters())
+
+
 def train(
     net: torch.nn.Module,
     data: Digits,
@@ -232,13 +246,14 @@ def train(
     seed: int,
     first_epoch: int = 0,
     lr: float = LR,
-    description: str = "",
+    on_epoch: Callable[[], None] = lambda: None,
 ) -> list[float]:
     """Train `net` in place with a fresh Adam (lr 1e-3 unless given), batch 64, cross-entropy.
 
     Epoch e (counted from `first_epoch`) visits the training set in the order
     default_rng([seed, e]).permutation, so nets trained with the same seed and epochs see the
-    same batches. Returns the seconds of every epoch (optimisation steps only).
+    same batches. Returns the seconds of every epoch (optimisation steps only). `on_epoch`
+    is called after every epoch (progress).
     """
     import torch
 
@@ -246,7 +261,7 @@ def train(
     net.train()
     seconds: list[float] = []
     n = len(data.x_train)
-    for epoch in progress(range(first_epoch, first_epoch + epochs), epochs, description):
+    for epoch in range(first_epoch, first_epoch + epochs):
         order = torch.as_tensor(np.random.default_rng([seed, epoch]).permutation(n))
         start = time.perf_counter()
         for first in range(0, n, BATCH):
@@ -256,6 +271,7 @@ def train(
             loss.backward()
             optimiser.step()
         seconds.append(time.perf_counter() - start)
+        on_epoch()
     net.eval()
     return seconds
 
@@ -393,9 +409,16 @@ def _timed(build: Callable[[], Any], repeats: int) -> tuple[Any, float]:
     return result, min(seconds)
 
 
-def compare(model: str, setting: Setting, seed: int, data: Digits | None = None) -> Comparison:
+def compare(
+    model: str,
+    setting: Setting,
+    seed: int,
+    data: Digits | None = None,
+    bar: RunProgress | None = None,
+) -> Comparison:
     """Train the wide `model`, compress it with every method at every kept width of the
-    setting, measure the small models, fine-tune them and the wide model, measure again."""
+    setting, measure the small models, fine-tune them and the wide model, measure again.
+    `bar` advances by :meth:`Setting.work` over the call."""
     data = digits() if data is None else data
     if model == "cnn":
         data = data.images()
@@ -404,7 +427,12 @@ def compare(model: str, setting: Setting, seed: int, data: Digits | None = None)
     full_width = setting.full_width(model)
     wide = build_model(model, seed, full_width)
     epochs = setting.epochs(model)
-    epoch_seconds = train(wide, data, epochs=epochs, seed=seed, description=f"train {model}")
+    own_bar = bar is None
+    bar = RunProgress(setting.work(model), model) if bar is None else bar
+    full = _parameters(model, full_width)
+    epoch_seconds = train(
+        wide, data, epochs=epochs, seed=seed, on_epoch=lambda: bar.advance(full, f"train {model}")
+    )
     wide_logits = logits(wide, data.x_test)
     wide_accuracy = accuracy(wide, data.x_test, data.y_test)
     train_accuracy = accuracy(wide, data.x_train, data.y_train)
@@ -418,8 +446,9 @@ def compare(model: str, setting: Setting, seed: int, data: Digits | None = None)
     )
     hidden = len(hidden_widths(wide))
 
-    def finetune(net: torch.nn.Module, what: str) -> None:
+    def finetune(net: torch.nn.Module, what: str, width: int) -> None:
         # every model the same way: the epochs after the wide model's, at the fine-tuning rate
+        work = _parameters(model, width)
         train(
             net,
             data,
@@ -427,7 +456,7 @@ def compare(model: str, setting: Setting, seed: int, data: Digits | None = None)
             seed=seed,
             first_epoch=epochs,
             lr=FINETUNE_LR,
-            description=f"fine-tune {model} {what}",
+            on_epoch=lambda: bar.advance(work, f"fine-tune {model} {what}"),
         )
 
     results = []
@@ -438,7 +467,8 @@ def compare(model: str, setting: Setting, seed: int, data: Digits | None = None)
             )
             small_accuracy = accuracy(small, data.x_test, data.y_test)
             mse = relative_logit_mse(small, data.x_test, wide_logits)
-            finetune(small, f"{name} {width}")
+            bar.advance(full, f"{name} {width}")
+            finetune(small, f"{name} {width}", width)
             results.append(
                 MethodResult(
                     name,
@@ -453,7 +483,9 @@ def compare(model: str, setting: Setting, seed: int, data: Digits | None = None)
             )
             log.info("%s %s %d: %s", model, name, width, results[-1])
     # The wide model is fine-tuned last: the compressions above read it as trained.
-    finetune(wide, "wide")
+    finetune(wide, "wide", full_width)
+    if own_bar:
+        bar.close()
     return Comparison(
         model,
         full_width,
@@ -591,7 +623,9 @@ def run(
     """
     setting = setting if setting is not None else (QUICK if quick else FULL)
     data = digits()
-    comparisons = [compare(model, setting, seed, data) for model in setting.models]
+    bar = RunProgress(sum(setting.work(model) for model in setting.models), "networks")
+    comparisons = [compare(model, setting, seed, data, bar) for model in setting.models]
+    bar.close()
     for comparison in comparisons:
         # The verdict is what the command reports, so it goes to stdout, not to the log.
         print(verdict(comparison) + "\n")
