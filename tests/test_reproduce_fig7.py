@@ -2,6 +2,9 @@
 protocol trains the four nets on the same batches with the compressed nets closer to the
 original than the random heads."""
 
+import csv
+import functools
+
 import numpy as np
 import pytest
 
@@ -49,3 +52,24 @@ def test_plot_writes_the_three_panels(tmp_path):
     }
     path = fig7.plot(tmp_path / "fig7.png", runs, epochs, quick=True)
     assert path.exists() and path.stat().st_size > 10_000
+
+
+def test_run_prints_and_writes_a_verdict_table(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("matplotlib")
+    monkeypatch.setattr(fig7, "QUICK", {"epochs": 1, "seeds": (0,)})
+    monkeypatch.setattr(fig7, "RIGHT_AFTER_SEEDS", 2)
+    small = {"heads": 1000, "kept": 200}
+    monkeypatch.setattr(fig7, "run_seed", functools.partial(fig7.run_seed, **small))
+    monkeypatch.setattr(fig7, "right_after", functools.partial(fig7.right_after, **small))
+    paths = fig7.run(tmp_path, quick=True)
+    assert {p.name for p in paths} >= {"fig7.png", "fig7_verdict.csv"}
+    out = capsys.readouterr().out
+    assert out.startswith("Fig. 7 (quick, 1 seed(s))") and "note: quick:" in out
+    with open(tmp_path / "fig7_verdict.csv", newline="") as handle:
+        rows = {row["check"]: row for row in csv.DictReader(handle)}
+    summary = np.genfromtxt(tmp_path / "fig7_summary.csv", delimiter=",", names=True, dtype=None)
+    both = summary[summary["net"] == "cp_both"][0]
+    row = rows[f"{fig7.LABELS['cp_both']}: largest test-loss gap"]
+    assert float(row["ours"]) == pytest.approx(both["largest_gap"], rel=1e-2)
+    assert row["result"] == ("pass" if both["largest_gap"] <= 0.05 else "FAIL")
+    assert rows[f"{fig7.LABELS['naive']}: mean test-loss gap"]["result"] == "-"

@@ -41,7 +41,15 @@ from typing import TYPE_CHECKING, Callable, TypedDict
 import numpy as np
 from numpy.typing import NDArray
 
-from ._common import RunProgress, paper_table, pyplot, save_figure, write_csv
+from ._common import (
+    Check,
+    RunProgress,
+    paper_table,
+    pyplot,
+    report_verdict,
+    save_figure,
+    write_csv,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -216,41 +224,17 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
     paths = [write_csv(out / "fig7.csv", header, rows)]
 
     summary: list[tuple[str, float, float, float]] = []
-    verdict: list[str] = []
     for net in NETS[1:]:
         largest = [float(gaps(c, net).max()) for c in runs.values()]
         mean = [float(gaps(c, net).mean()) for c in runs.values()]
         final = [float(c[f"test_{net}"][-1] / c["test_orig"][-1]) for c in runs.values()]
         summary.append((net, max(largest), float(np.mean(mean)), float(np.mean(final))))
-        paper = PAPER_GAPS.get(net)
-        verdict.append(
-            f"{LABELS[net]:42s} largest gap {max(largest):7.2%}  mean gap {np.mean(mean):7.2%}"
-            f"  final loss / original {np.mean(final):.3f}"
-            + (f"   (paper: {paper[0]:.1%}, {paper[1]:.1%})" if paper else "")
-        )
     paths.append(
         write_csv(
             out / "fig7_summary.csv",
             ["net", "largest_gap", "mean_gap", "final_loss_over_original"],
             summary,
         )
-    )
-    mean_gap = {row[0]: row[2] for row in summary}
-    largest_gap = {row[0]: row[1] for row in summary}
-    holds = (
-        largest_gap["cp_both"] <= 0.05
-        and mean_gap["cp_both"] <= 0.01
-        and mean_gap["naive"] >= 10 * mean_gap["cp_both"]
-    )
-    print(
-        f"Fig. 7 ({'quick: ' if quick else ''}{len(seeds)} seed(s), {setting['epochs']} epochs; "
-        f"relative test-loss gap to the original)\n" + "\n".join(verdict) + "\n"
-        "naive mean gap / compressed mean gap: "
-        f"{mean_gap['naive'] / max(mean_gap['cp'], 1e-12):.0f}x (moments), "
-        f"{mean_gap['naive'] / max(mean_gap['cp_both'], 1e-12):.0f}x (moments + contributions) "
-        f"(paper: {PAPER_GAPS['naive'][1] / PAPER_GAPS['cp'][1]:.0f}x)\n"
-        f"verdict: {'holds' if holds else 'does not hold'} (moments + contributions: largest "
-        "gap <= 5%, mean <= 1%, naive's mean >= 10x)"
     )
     after = right_after(range(seed, seed + RIGHT_AFTER_SEEDS))
     paths.append(
@@ -260,17 +244,80 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
             [[net, *errors, float(np.median(errors))] for net, errors in after.items()],
         )
     )
-    median = {net: float(np.median(errors)) for net, errors in after.items()}
-    margin = min(median["naive"], median["naive_rescaled"]) / max(median["cp_both"], 1e-300)
-    close = median["cp_both"] <= 1e-3 and margin >= 100
-    print(
-        f"right after compression ({RIGHT_AFTER_SEEDS} seeds, median relative output error): "
-        + ", ".join(f"{net} {value:.2g}" for net, value in median.items())
-        + f"\nverdict: {'holds' if close else 'does not hold'}"
-        f" (moments + contributions <= 1e-3 and >= 100x below random heads: {margin:.2g}x)"
-    )
+    paths.append(_verdict(out / "fig7_verdict.csv", summary, after, quick, len(seeds), setting))
     paths.append(plot(out / "fig7.png", runs, epochs, quick))
     return paths
+
+
+def _verdict(
+    path: Path,
+    summary: list[tuple[str, float, float, float]],
+    after: dict[str, list[float]],
+    quick: bool,
+    n_seeds: int,
+    setting: Setting,
+) -> Path:
+    """The verdict table: the gaps during training (the paper's beside ours, where it
+    published them) and the output error right after compression."""
+    largest = {row[0]: row[1] for row in summary}
+    mean = {row[0]: row[2] for row in summary}
+    checks = []
+    for net in NETS[1:]:
+        paper = PAPER_GAPS.get(net, (float("nan"), float("nan")))
+        judged = net == "cp_both"
+        checks += [
+            Check(
+                f"{LABELS[net]}: largest test-loss gap",
+                largest[net],
+                paper[0],
+                "<= 5%" if judged else "shown",
+                largest[net] <= 0.05 if judged else None,
+            ),
+            Check(
+                f"{LABELS[net]}: mean test-loss gap",
+                mean[net],
+                paper[1],
+                "<= 1%" if judged else "shown",
+                mean[net] <= 0.01 if judged else None,
+            ),
+        ]
+    ratio = mean["naive"] / max(mean["cp_both"], 1e-12)
+    paper_ratio = PAPER_GAPS["naive"][1] / PAPER_GAPS["cp"][1]
+    checks.append(
+        Check(
+            "random heads' mean gap / compressed (both)", ratio, paper_ratio, ">= 10", ratio >= 10
+        )
+    )
+    median = {net: float(np.median(errors)) for net, errors in after.items()}
+    margin = min(median["naive"], median["naive_rescaled"]) / max(median["cp_both"], 1e-300)
+    checks += [
+        Check(
+            f"right after compression: output error, {LABELS['cp_both']}",
+            median["cp_both"],
+            "-",
+            "<= 1e-3",
+            median["cp_both"] <= 1e-3,
+        ),
+        Check(
+            "right after compression: random heads' error / compressed (both)",
+            margin,
+            "-",
+            ">= 100",
+            margin >= 100,
+        ),
+    ]
+    notes = [
+        f"gaps: |test loss - original's| / original's over the epochs; right after compression: "
+        f"median relative output error over {RIGHT_AFTER_SEEDS} seeds "
+        + ", ".join(f"{net} {value:.2g}" for net, value in median.items())
+    ]
+    if quick:
+        notes.append(
+            f"quick: {n_seeds} seed(s), {setting['epochs']} epochs; paper: "
+            f"{len(FULL['seeds'])} seeds, {FULL['epochs']} epochs"
+        )
+    title = f"Fig. 7 ({'quick, ' if quick else ''}{n_seeds} seed(s)): attention heads"
+    return report_verdict(path, title, checks, notes)
 
 
 def plot(
