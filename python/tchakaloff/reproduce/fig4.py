@@ -20,18 +20,27 @@ logged every 10. A step of the wide net takes ~18-28 ms on one core of the 2-cor
 machine, of the small nets ~3 ms; with 196 * 3000 steps and the evaluations one panel takes
 4.5-7 h and the figure 14-21 h (estimated from these step times; not run).
 
-Quick setting (``QUICK``): the same widths and batch, 1e4 training and 1e4 test points
-(20 steps an epoch), SGD and Rprop 100 epochs (2000 steps), AdamW 200 (4000), logged 20
-times. It shows the compressed net following the wide one in every panel (largest gaps,
-seed 0: 2.6 %, 5.4 %, 2.6 % against the paper's 4.3 %, 13 %, 23 %), but not the naive net
-falling behind: in the paper's own runs the naive net's test loss is 1.2x the compressed
-net's only from epoch 1337 (SGD, 2.6e5 steps), 240 (Rprop, 4.7e4) and 20 (AdamW, 3.9e3,
-for good only from epoch 1300), 20-130x the quick run's steps for SGD and Rprop. The
-figure and the verdict say so. Batch 128 (4x the steps for a third of the time per sample,
-seed 0, 7900 SGD/Rprop and 11850 AdamW steps) gave the same picture (naive / compressed
-0.99, 0.93, 1.20) with a 6 % SGD gap, so the quick run keeps the paper's batch. torch runs
-on one thread, so the result does not depend on the thread count (the compression does
-not either).
+Quick setting (``QUICK``): the same widths, batch and learning rates, 1e4 training and 1e4
+test points (20 steps an epoch), SGD and Rprop 100 epochs (2000 steps), AdamW 200 (4000),
+logged 20 times, and a smoother target, J2(6 r) cos(2 theta). On the paper's target the
+effect needs far more steps than a quick run has: in the paper's own runs the naive net's
+test loss is 1.2x the compressed net's only from epoch 1337 (SGD, 2.6e5 steps), 240
+(Rprop, 4.7e4) and 20 (AdamW, 3.9e3; for good only from epoch 1300). The steps cannot be
+made larger instead: SGD at lr 1e-2 threw the wide net's test loss to 21.7 within 5 epochs
+(lr 1e-3 is close to the largest stable rate of a 1e4-wide net), and the steps a net needs
+to learn a component of the target do not depend on its width at the largest stable rate.
+On J2(6 r) cos(2 theta) the wide net learns within the quick run's steps, and the naive net
+falls behind in every panel: naive / compressed final test loss 1.36, 2.15, 3.03 (SGD,
+Rprop, AdamW; seed 0), 1.40, 1.65, 3.47 (seed 1), 1.35, 1.61, 3.51 (seed 2), against the
+paper's 1.27, 2.75, 5.65. The compressed net's largest gap: 1.1 %, 8.9 %, 26 % (seed 0),
+2.2 %, 35 %, 26 % (seed 1), 2.3 %, 5.8 %, 8.6 % (seed 2), against the paper's 4.3 %, 13 %,
+23 %: on the smoother target the nets reach a test loss of ~3e-4 under AdamW, where the
+compression's own error is a quarter of it, and Rprop's first epochs (seed 1: 35 % at
+epoch 5, 11 % from epoch 25 on) move the two nets apart before they settle. The figure and
+the verdict say which target ran; the paper's curves, on its own target, are drawn beside
+ours on the same epoch axis. Measured 2.4 minutes on 2 idle cores. torch runs on one
+thread, so the result does not depend on the thread count (the compression does not
+either): seeds 0-2 give the same numbers with OMP_NUM_THREADS=1 and 2.
 """
 
 from __future__ import annotations
@@ -76,6 +85,7 @@ class Setting:
     batch: int
     epochs: dict[str, int]
     logs: int
+    target: tuple[int, float] = (6, 20.0)  # (n, f) of the target J_n(f r) cos(n theta)
 
     def steps(self, panel: str) -> int:
         return self.epochs[panel] * -(-self.n_train // self.batch)
@@ -91,7 +101,9 @@ Curves = dict[
 ]
 
 FULL = Setting(100_000, 100_000, PAPER_BATCH, {"SGD": 3000, "Rprop": 3000, "AdamW": 3000}, 300)
-QUICK = Setting(10_000, 10_000, PAPER_BATCH, {"SGD": 100, "Rprop": 100, "AdamW": 200}, 20)
+QUICK = Setting(
+    10_000, 10_000, PAPER_BATCH, {"SGD": 100, "Rprop": 100, "AdamW": 200}, 20, target=(2, 6.0)
+)
 WIDTH, SIZE, DEGREE, NOISE = 10_000, 1000, 5, 0.2
 # optimiser, learning rate, the paper's curve, largest relative test-loss gap we accept
 PANELS = {
@@ -106,24 +118,31 @@ NAIVE_BEHIND = 1.2
 GAP_TICKS = (-100, -30, -10, -5, 0, 5, 10, 30, 100, 300, 1000)  # percent
 
 
-def harmonic(x: NDArray[np.float64]) -> NDArray[np.float64]:
-    """J6(20 r) cos(6 theta) at the rows of x (n, 2)."""
+def harmonic(
+    x: NDArray[np.float64], order: int = 6, frequency: float = 20.0
+) -> NDArray[np.float64]:
+    """J_order(frequency r) cos(order theta) at the rows of x (n, 2); the paper's is J6(20 r)
+    cos(6 theta)."""
     from scipy.special import jv
 
     r = np.hypot(x[:, 0], x[:, 1])
-    values: NDArray[np.float64] = jv(6, 20 * r) * np.cos(6 * np.arctan2(x[:, 1], x[:, 0]))
+    theta = np.arctan2(x[:, 1], x[:, 0])
+    values: NDArray[np.float64] = jv(order, frequency * r) * np.cos(order * theta)
     return values
 
 
-def harmonic_data(n_train: int, n_test: int, seed: int) -> tuple[torch.Tensor, ...]:
-    """(x_train, y_train, x_test, y_test) as float32 tensors; labels (n, 1)."""
+def harmonic_data(
+    n_train: int, n_test: int, seed: int, target: tuple[int, float] = (6, 20.0)
+) -> tuple[torch.Tensor, ...]:
+    """(x_train, y_train, x_test, y_test) as float32 tensors; labels (n, 1); `target` is the
+    (order, frequency) of :func:`harmonic`."""
     import torch
 
     rng = np.random.default_rng([seed, 4])
     x_train = rng.uniform(-1, 1, size=(n_train, 2))
-    y_train = harmonic(x_train) + NOISE * rng.normal(size=n_train)
+    y_train = harmonic(x_train, *target) + NOISE * rng.normal(size=n_train)
     x_test = rng.uniform(-1, 1, size=(n_test, 2))
-    y_test = harmonic(x_test)
+    y_test = harmonic(x_test, *target)
     return tuple(
         torch.as_tensor(a, dtype=torch.float32).reshape(len(a), -1)
         for a in (x_train, y_train, x_test, y_test)
@@ -195,7 +214,7 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
 
     setting = QUICK if quick else FULL
     with one_torch_thread():
-        data = harmonic_data(setting.n_train, setting.n_test, seed)
+        data = harmonic_data(setting.n_train, setting.n_test, seed, setting.target)
         torch.manual_seed(seed)
         fc1, fc2 = nn.Linear(2, WIDTH), nn.Linear(WIDTH, 1)
         start = time.perf_counter()
@@ -371,6 +390,12 @@ def _verdict(path: Path, summary: list[Summary], setting: Setting, quick: bool, 
         )
         if not behind:
             notes.append(f"{panel}: " + why_not_behind(panel, row["steps"]))
+        if quick and row["largest_gap_cp"] > tolerance:
+            notes.append(
+                f"{panel}: the quick target is learnt to a test loss of "
+                f"{row['final_test_orig']:.2g}, where the compression's own error weighs more "
+                "than on the paper's (the gap is relative to the original's loss)"
+            )
     if quick:
         notes.append(_quick_difference(setting))
     title = f"Fig. 4 ({'quick, ' if quick else ''}seed {seed}): dynamical lottery ticket"
@@ -382,10 +407,16 @@ def _quick_difference(setting: Setting) -> str:
     steps = -(-setting.n_train // setting.batch)
     paper_steps = -(-PAPER_N_TRAIN // PAPER_BATCH)
     return (
-        f"quick: {setting.n_train:,} training points, batch {setting.batch} ({steps} steps an "
-        f"epoch), epochs {epochs}; paper: {PAPER_N_TRAIN:,} points, batch {PAPER_BATCH} "
+        f"quick: target {target_name(setting.target)}, {setting.n_train:,} training points, "
+        f"batch {setting.batch} ({steps} steps an epoch), epochs {epochs}; paper: "
+        f"{target_name(FULL.target)}, {PAPER_N_TRAIN:,} points, batch {PAPER_BATCH} "
         f"({paper_steps} steps an epoch), 3000 epochs"
     )
+
+
+def target_name(target: tuple[int, float]) -> str:
+    order, frequency = target
+    return f"J{order}({frequency:g} r) cos({order} theta)"
 
 
 def _plot(
@@ -439,5 +470,5 @@ def _plot(
     note = "paper: dashed; ours: solid with markers."
     if quick:
         note += " " + _quick_difference(setting) + "."
-    fig.text(0.5, 0.125, note, ha="center", fontsize=9)
-    return save_figure(fig, path, dpi=110, rect=(0, 0.14, 1, 1))
+    fig.text(0.5, 0.125, textwrap.fill(note, 150), ha="center", va="top", fontsize=9)
+    return save_figure(fig, path, dpi=110, rect=(0, 0.15, 1, 1))
