@@ -171,7 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "compress":
         return _run_compress(args, subparsers.choices["compress"])
     from .reproduce import EXPERIMENTS
+    from .reproduce._common import keep_freed_memory
 
+    keep_freed_memory()
     paths = EXPERIMENTS[args.experiment](out=args.out, quick=args.quick, seed=args.seed)
     for path in paths:
         print(f"wrote {path}")

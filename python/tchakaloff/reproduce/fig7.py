@@ -263,7 +263,7 @@ def _verdict(
     mean = {row[0]: row[2] for row in summary}
     checks = []
     for net in NETS[1:]:
-        paper = PAPER_GAPS.get(net, (float("nan"), float("nan")))
+        paper: tuple[float | str, ...] = PAPER_GAPS.get(net, ("-", "-"))
         judged = net == "cp_both"
         checks += [
             Check(
