@@ -7,8 +7,8 @@ Task of Fig. 4 (J6(20 r) cos(6 theta), noise 0.2, clean test labels), nets
 nn.Linear(2, d) -> ReLU -> nn.Linear(d, 1) with PyTorch's default initialisation, AdamW
 lr 1e-3 with a cosine schedule, batch 128; the compressed net starts from the original's
 initialisation (:func:`tchakaloff.torch.compress_two_layer`) and sees the same batches. We
-record the number of neurons actually kept: each of the d' // N cells keeps at most
-N = C(4 + 6, 6) = 210 neurons, so 16 sqrt(d) = 362 gives 210 and 1448 gives 1260. The
+record the number of neurons actually kept (d' itself whenever d' >= N = C(4 + 6, 6) = 210:
+the compression spends its whole budget). The
 exponents are least-squares slopes of log(mean final test loss) against log(width), the
 original's against d and the compressed net's against its kept width, over the widths that
 were compressed (d' < d; at d = 256, d' = d and nothing is removed).
@@ -19,12 +19,13 @@ at d = 8192 and ~1-2 ms for the compressed nets on one core, so the d = 16384 ne
 needs ~1 h and the grid ~3 h per seed, ~30 h for 10 seeds (estimated; not run).
 
 Quick setting (CPU-feasible, ``QUICK``): d = 2^10 .. 2^13, 4096 training and 4096 test
-points, 150 epochs (4800 steps), 2 seeds, 3 minutes measured. It starts at d = 1024
-because below it d' < 2N: d = 512 asks for 362 neurons but one cell keeps only 210, which
-flattens the compressed curve (with d = 2^8 .. 2^12 we measured alpha 0.084 -> 0.110,
-ratio 1.32). After 4800 steps the nets are far from the paper's 3.1e5, so the losses (and
-alpha) are much smaller than the paper's; what the quick run shows is that the compressed
-nets track the originals, which moves the curve to widths ~16 sqrt(d).
+points, 150 epochs (4800 steps), 2 seeds, 98 s on 2 idle cores. It starts at d = 1024
+because below it d' < 2N: at d = 512, 362 neurons are one cell of N = 210 and a remainder,
+which flattened the compressed curve (d = 2^8 .. 2^12, measured when such a remainder was
+left unspent: alpha 0.084 -> 0.110, ratio 1.32). After 4800 steps the nets are far from
+the paper's 3.1e5, so the losses are higher and alpha much smaller than the paper's; what
+the quick run shows is that the compressed nets track the originals, which moves the curve
+to widths ~16 sqrt(d).
 """
 
 from __future__ import annotations
