@@ -11,6 +11,7 @@ whenever the features are independent.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,7 @@ from numpy.typing import NDArray
 
 from ._native import core as _core
 from ._native import options
+from ._threads import blas_on_one_thread
 from ._validation import within_double_range
 from .reduction import exponents, n_moments
 
@@ -204,7 +206,13 @@ def fill_cells(
     cells = labels[order][starts[chosen]]
     members = np.split(order, starts[1:])
     members = [members[c] for c in chosen]
-    features = [_cell_features(x, weights, rows, low, high, scale) for rows in members]
+    # The cells' least-squares fits are independent and small: one BLAS thread each, the
+    # cells spread over the threads (0.36-0.54 s -> 0.23-0.29 s for the 32 cells of
+    # 1e6 rows -> 1e4 at m = 3, k = 5, on 2 cores).
+    with blas_on_one_thread(), ThreadPoolExecutor(threads or max(1, _core.idle_cores())) as pool:
+        features = list(
+            pool.map(lambda rows: _cell_features(x, weights, rows, low, high, scale), members)
+        )
     counts = _spread([sigma for _, _, sigma in features], spare)
     refilled = cells[counts > 0]
     keep = ~np.isin(labels[result.indices], refilled)
@@ -287,7 +295,13 @@ def recombine(
     scale = _shared_scale(x)
     order, starts = _groups(labels)
     members = np.split(order, starts[1:])  # cell c's rows, c = 0 .. cells - 1
-    features = [_cell_features(x, weights, rows, low, high, scale) for rows in members]
+    # The cells' least-squares fits are independent and small: one BLAS thread each, the
+    # cells spread over the threads (0.36-0.54 s -> 0.23-0.29 s for the 32 cells of
+    # 1e6 rows -> 1e4 at m = 3, k = 5, on 2 cores).
+    with blas_on_one_thread(), ThreadPoolExecutor(threads or max(1, _core.idle_cores())) as pool:
+        features = list(
+            pool.map(lambda rows: _cell_features(x, weights, rows, low, high, scale), members)
+        )
     # The spare budget goes to the largest of all cells' leading next moments. Features that
     # depend on the others keep fewer objects than columns: add as many columns as were
     # missing and reduce again, keeping the fullest result within the budget.
