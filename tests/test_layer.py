@@ -232,7 +232,8 @@ def test_small_shrink_still_compresses():
 def test_layer_whose_cell_residual_defeats_divide_and_conquer_svd():
     """PyTorch's initialisation of a 1e4-neuron layer (seed 0) compressed with shrink=1.5
     gives a cell whose 188 x 84 residual of next moments LAPACK's divide-and-conquer SVD
-    cannot decompose ("SVD did not converge"); the fill falls back to QR iteration."""
+    cannot decompose ("SVD did not converge"); the fill reads its directions from the small
+    Gram matrix instead."""
     torch = pytest.importorskip("torch")
     torch.manual_seed(0)
     fc1, fc2 = torch.nn.Linear(2, 10_000), torch.nn.Linear(10_000, 1)
