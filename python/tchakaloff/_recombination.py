@@ -120,10 +120,9 @@ def _features_of_cells(
     scale: NDArray[np.float64],
     threads: int,
 ) -> list[tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]]:
-    """:func:`_cell_features` of every cell (rows `members[c]`). The cells' least-squares
-    fits are independent and small: one BLAS thread each, the cells spread over `threads`
-    (0: the idle cores; 0.36-0.54 s -> 0.23-0.29 s for the 32 cells of 1e6 rows -> 1e4 at
-    m = 3, k = 5, on 2 cores)."""
+    """:func:`_cell_features` of every cell (rows `members[c]`). The cells' fits are
+    independent and small: one BLAS thread each, the cells spread over `threads` (0: the
+    idle cores)."""
     with blas_on_one_thread(), ThreadPoolExecutor(threads or max(1, _core.idle_cores())) as pool:
         return list(
             pool.map(lambda rows: _cell_features(x, weights, rows, low, high, scale), members)
