@@ -40,6 +40,8 @@ Intermediate sizes, and the error the levels add.
   their Taylor remainder (~ diameter^(k+1) per unit weight) is ``F^((k+1)/m)`` times smaller
   (16 wherever F < 4); the errors of the levels add, so the first adds at most that fraction
   of the last one's.
+- ``partition="auto"`` (the default of :func:`compress`): one of the two, as
+  :func:`tchakaloff.compress` picks (:func:`tchakaloff.compression.auto_partition`).
 """
 
 from __future__ import annotations
