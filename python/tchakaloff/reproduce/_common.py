@@ -55,15 +55,12 @@ def keep_freed_memory() -> None:
     import ctypes
     import ctypes.util
 
-    name = ctypes.util.find_library("c")
     try:
-        libc = ctypes.CDLL(name) if name else None
-        mallopt = libc.mallopt if libc is not None else None
-    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl without mallopt)
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c")).mallopt
+    except (OSError, AttributeError, TypeError):  # no C library with mallopt (macOS, Windows)
         return
-    if mallopt is not None:
-        mallopt(-3, 1 << 30)  # M_MMAP_THRESHOLD: blocks up to 1 GiB come from the heap
-        mallopt(-1, 1 << 31)  # M_TRIM_THRESHOLD: up to 2 GiB freed stays with the process
+    mallopt(-3, 1 << 30)  # M_MMAP_THRESHOLD: blocks up to 1 GiB come from the heap
+    mallopt(-1, 1 << 31)  # M_TRIM_THRESHOLD: up to 2 GiB freed stays with the process
 
 
 class RunProgress:
