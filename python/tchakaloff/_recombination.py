@@ -257,7 +257,7 @@ def fill_cells(
     diameter = ((top - bottom) * scale).max(axis=1)
     remainder = np.add.reduceat(weights[order], starts) * diameter ** (degree + 1)
     chosen = np.argsort(remainder)[::-1][: min(spare, len(starts))]
-    cells = labels[order][starts[chosen]]
+    cells = labels[order[starts[chosen]]]
     members = np.split(order, starts[1:])
     members = [members[c] for c in chosen]
     features = _features_of_cells(x, weights, members, low, high, scale, threads)
