@@ -116,7 +116,7 @@ def test_one_round_over_all_coordinates_is_one_compress_call():
     # compress_layer hands the distinct neurons over in np.unique's (sorted) order
     objects = neuron_objects(w_in, b_in, w_out)
     first = np.unique(objects, axis=0, return_index=True)[1]
-    reference = tchakaloff.compress(objects[first], size=200, degree=2)
+    reference = tchakaloff.compress(objects[first], size=200, degree=2, partition="kd")
     order = np.argsort(first[reference.indices])
     np.testing.assert_array_equal(res.indices, first[reference.indices][order])
     np.testing.assert_allclose(res.weights, reference.weights[order], rtol=1e-15)

@@ -40,8 +40,9 @@ Intermediate sizes, and the error the levels add.
   their Taylor remainder (~ diameter^(k+1) per unit weight) is ``F^((k+1)/m)`` times smaller
   (16 wherever F < 4); the errors of the levels add, so the first adds at most that fraction
   of the last one's.
-- ``partition="auto"`` (the default of :func:`compress`): one of the two, as
-  :func:`tchakaloff.compress` picks (:func:`tchakaloff.compression.auto_partition`).
+- ``partition="auto"`` (the default of :func:`compress`): the degree raised and one of the
+  two, as :func:`tchakaloff.compress` picks (:func:`tchakaloff.compression.raised_degree`,
+  :func:`tchakaloff.compression.auto_partition`).
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ from ._native import core as _core
 from ._native import options
 from ._threads import core_threads
 from ._validation import as_degree, as_metric, as_size, weight_scale
-from .compression import auto_degree, auto_partition, greedy_prepass
+from .compression import auto_degree, auto_partition, greedy_prepass, raised_degree
 from .compression import compress as _compress_in_memory
 from .dataset import _DISCRETE_KINDS, _class_sizes
 from .reduction import n_moments
@@ -942,6 +943,8 @@ def _two_level(
         k = as_degree(degree)
     if partition == "auto":
         cut_dims = m if metric is None else int(np.count_nonzero(metric))
+        if n > target:  # as in memory: below that everything is kept
+            k = raised_degree(m, k, target)
         partition = auto_partition(cut_dims if cut_columns is None else cut_columns, k)
     need = n_moments(m, k)
     if target < need and target < n:
@@ -1036,7 +1039,7 @@ def compress(
         As in :func:`tchakaloff.compress`.
     partition : {"auto", "kd", "greedy"}
         The last step's partition (the first level's cells are k-d cells either way);
-        "auto" (default) picks as :func:`tchakaloff.compress` does.
+        "auto" (default) raises the degree and picks as :func:`tchakaloff.compress` does.
     metric : (m,) array, optional
         How the cells are cut; default 2 / (max - min) of every column over all rows.
     rng : numpy Generator or int, optional

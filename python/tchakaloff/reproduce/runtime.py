@@ -1,9 +1,10 @@
 """App. D: time to compress d -> max(0.1 d, N) objects at k = 5, beside the published times.
 
 Objects ~ U[-1, 1]^m. Full setting (the paper's): m = 1..5, d = 1e3 * 2^j up to 1.28e5,
-one run each (best of 3 below a second), for the default "kd" partition, for "kd_fast" (the
-same cells without the search for the next moments) and for "greedy" (the paper's scheme;
-in the quick setting only up to d = 16000).
+one run each (best of 3 below a second), for the default (partition="auto": greedy at the
+degree raised up to k + 3, see tchakaloff.compression.raised_degree), for "kd", for "kd_fast"
+(the same cells without the search for the next moments) and for "greedy" (the paper's
+scheme); the default and greedy only up to d = 16000 in the quick setting.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from ._common import (
 class Setting(TypedDict):
     dims: list[int]  # m
     sizes: list[int]  # d, k-d cells
-    greedy_sizes: list[int]  # d, greedy
+    greedy_sizes: list[int]  # d, greedy and the default
 
 
 # (partition, m, k, d, seconds, the paper's seconds, speed-up)
@@ -47,6 +48,16 @@ QUICK: Setting = {
     "greedy_sizes": [1000, 4000, 16000],
 }
 DEGREE = 5
+PARTITIONS = ("auto", "kd", "kd_fast", "greedy")
+NAMES = {
+    "auto": "ours, default (auto)",
+    "kd": "ours, k-d cells",
+    "kd_fast": "ours, k-d cells (kd_fast)",
+    "greedy": "ours, greedy",
+    "paper": "paper (M4 Pro)",
+}
+# The default's target (issue: >= 100x the published times everywhere); the others' is 1x.
+DEFAULT_SPEEDUP = 100
 
 
 def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
@@ -55,11 +66,17 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
     table = paper_table("fig6_time_list.csv")
     rows: list[Timing] = []
     grid = [(p, m, d) for p in ("kd", "kd_fast") for m in setting["dims"] for d in setting["sizes"]]
-    grid += [("greedy", m, d) for m in setting["dims"] for d in setting["greedy_sizes"]]
-    # greedy is ~10x the work of kd at the same d
-    bar = RunProgress(sum(d * (10 if p == "greedy" else 1) for p, _, d in grid), "runtime")
+    grid += [
+        (p, m, d)
+        for p in ("auto", "greedy")
+        for m in setting["dims"]
+        for d in setting["greedy_sizes"]
+    ]
+    # greedy (and the default, mostly greedy) is ~10x the work of kd at the same d
+    work = {"kd": 1, "kd_fast": 1, "greedy": 10, "auto": 10}
+    bar = RunProgress(sum(d * work[p] for p, _, d in grid), "runtime")
     for partition, m, d in grid:
-        bar.advance(d * (10 if partition == "greedy" else 1), f"{partition} m {m} d {d}")
+        bar.advance(d * work[partition], f"{partition} m {m} d {d}")
         objects = rng.uniform(-1, 1, size=(d, m))
         best = np.inf
         for _ in range(3):
@@ -85,15 +102,16 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
 
     speedups = {
         partition: [r[6] for r in rows if r[0] == partition and np.isfinite(r[6])]
-        for partition in ("kd", "kd_fast", "greedy")
+        for partition in PARTITIONS
     }
+    least = {p: DEFAULT_SPEEDUP if p == "auto" else 1 for p in PARTITIONS}
     checks = [
         Check(
-            f"speed-up over the published times, {partition} (min-max over m, d)",
+            f"speed-up over the published times, {NAMES[partition]} (min-max over m, d)",
             f"{min(values):,.0f}-{max(values):,.0f}x",
             "1x",
-            ">= 1x everywhere",
-            min(values) >= 1,
+            f">= {least[partition]}x everywhere",
+            min(values) >= least[partition],
         )
         for partition, values in speedups.items()
         if values
@@ -101,8 +119,8 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
     notes = ["paper: Apple M4 Pro; ours: this machine, best of 3 runs below a second"]
     if quick:
         notes.append(
-            f"quick: kd at d = {', '.join(f'{d:,}' for d in setting['sizes'])}, greedy up to "
-            f"{max(setting['greedy_sizes']):,}; paper: d up to 128,000"
+            f"quick: kd at d = {', '.join(f'{d:,}' for d in setting['sizes'])}; default and "
+            f"greedy up to {max(setting['greedy_sizes']):,}; paper: d up to 128,000"
         )
     verdict = report_verdict(out / "runtime_verdict.csv", "App. D: runtime", checks, notes)
     return [csv_path, _plot(out / "runtime.png", rows, setting, speedups), verdict]
@@ -111,27 +129,23 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
 def _plot(
     path: Path, rows: list[Timing], setting: Setting, speedups: dict[str, list[float]]
 ) -> Path:
-    """Seconds against d: one colour per m; kd solid with circles, greedy dash-dot with
-    squares, the paper dashed with crosses; the speed-ups written on the figure."""
+    """Seconds against d: one colour per m; the default thick with diamonds, kd solid with
+    circles, greedy dash-dot with squares, the paper dashed with crosses; the speed-ups
+    written on the figure."""
     from matplotlib.lines import Line2D
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7.2, 6.2))
     styles: dict[str, dict[str, Any]] = {  # matplotlib's keyword arguments
+        "auto": {"ls": "-", "marker": "D", "lw": 2.6, "markersize": 4, "alpha": 0.55},
         "kd": {"ls": "-", "marker": "o", "lw": 1.6, "markersize": 4},
         "kd_fast": {"ls": ":", "marker": ".", "lw": 1.3, "markersize": 5},
         "greedy": {"ls": "-.", "marker": "s", "lw": 1.3, "markersize": 4, "mfc": "none"},
         "paper": {"ls": "--", "marker": "x", "lw": 1.1, "alpha": 0.6},
     }
-    names = {
-        "kd": "ours, k-d cells",
-        "kd_fast": "ours, k-d cells (kd_fast)",
-        "greedy": "ours, greedy",
-        "paper": "paper (M4 Pro)",
-    }
     for m in setting["dims"]:
         colour = plt.cm.viridis((m - 1) / max(1, len(setting["dims"])))
-        for partition in ("kd", "kd_fast", "greedy"):
+        for partition in PARTITIONS:
             mine = [r for r in rows if r[1] == m and r[0] == partition]
             ax.plot([r[3] for r in mine], [r[4] for r in mine], color=colour, **styles[partition])
         mine = [r for r in rows if r[1] == m and r[0] == "kd"]
@@ -139,7 +153,7 @@ def _plot(
     ax.set(xscale="log", yscale="log", xlabel="d (objects, compressed to 0.1 d)")
     ax.set(ylabel="seconds", title=f"App. D: compress d -> 0.1 d, k = {DEGREE}")
     written = "\n".join(
-        f"{names[p]}: {min(v):,.0f}-{max(v):,.0f}x faster than the paper"
+        f"{NAMES[p]}: {min(v):,.0f}-{max(v):,.0f}x faster than the paper"
         for p, v in speedups.items()
         if v
     )
@@ -153,7 +167,7 @@ def _plot(
         bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "0.7"},
     )
     grey = "0.35"
-    handles = [Line2D([], [], color=grey, label=names[s], **styles[s]) for s in styles]
+    handles = [Line2D([], [], color=grey, label=NAMES[s], **styles[s]) for s in styles]
     handles += [
         Line2D(
             [],
