@@ -80,7 +80,8 @@ def _add_compress(
         "--partition",
         choices=("auto", "kd", "greedy"),
         default="auto",
-        help="the last step's partition, as in tchakaloff.compress (default: auto)",
+        help="the last step's partition, as in tchakaloff.compress (default: auto, which "
+        "raises the degree while the size allows)",
     )
     parser.add_argument("--chunks", type=int, help="rows per chunk (default: 32 MiB of rows)")
     parser.add_argument(

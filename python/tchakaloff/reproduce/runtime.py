@@ -1,7 +1,7 @@
 """App. D: time to compress d -> max(0.1 d, N) objects at k = 5, beside the published times.
 
 Objects ~ U[-1, 1]^m. Full setting (the paper's): m = 1..5, d = 1e3 * 2^j up to 1.28e5,
-one run each (best of 3 below a second), for the default (partition="auto": greedy at the
+the best of 2 runs each (of 3 below a second), for the default (partition="auto": greedy at the
 degree raised up to k + 3, see tchakaloff.compression.raised_degree), for "kd", for "kd_fast"
 (the same cells without the search for the next moments) and for "greedy" (the paper's
 scheme); the default and greedy only up to d = 16000 in the quick setting.
@@ -79,7 +79,7 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
         bar.advance(d * work[partition], f"{partition} m {m} d {d}")
         objects = rng.uniform(-1, 1, size=(d, m))
         best = np.inf
-        for _ in range(3):
+        for attempt in range(3):
             start = time.perf_counter()
             compress(
                 objects,
@@ -88,7 +88,9 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
                 partition=partition,
             )
             best = min(best, time.perf_counter() - start)
-            if best > 1.0:
+            # above a second the third run adds little, but a second one still guards
+            # against a burst of load from other jobs on shared cores
+            if best > 1.0 and attempt >= 1:
                 break
         published = table["runtime"][(table["m"] == m) & (table["d"] == d)]
         paper_seconds = float(published.mean()) if len(published) else np.nan
@@ -116,7 +118,7 @@ def run(out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
         for partition, values in speedups.items()
         if values
     ]
-    notes = ["paper: Apple M4 Pro; ours: this machine, best of 3 runs below a second"]
+    notes = ["paper: Apple M4 Pro; ours: this machine, best of 2 runs (3 below a second)"]
     if quick:
         notes.append(
             f"quick: kd at d = {', '.join(f'{d:,}' for d in setting['sizes'])}; default and "
