@@ -4,8 +4,9 @@ Data: the paper's teacher-student task (random width-50 ReLU teacher, x ~ U[-1, 
 noise 3), d = 1e4 training rows (x1, x2, y), kept size d' = 1e3. Methods, all weighted so
 that the total weight stays d:
 
-  ours        tchakaloff.compress_dataset(x, y, size=d', degree=5): 952 real rows, moments
-              of (x, y) up to degree 5 kept in 17 cells;
+  ours        tchakaloff.compress_dataset(x, y, size=d', degree=5): d' real rows, moments
+              of (x, y) up to degree 5 kept in 17 cells (the rows left over go to the cells
+              of largest Taylor remainder);
   random      a uniform random subset of d' rows (tchakaloff.baselines.random_subset),
               weights d / d';
   kmeans      d' k-means centroids of the standardized rows (x, y) (scikit-learn, through
