@@ -31,7 +31,12 @@ CALLS = {
     # the default takes greedy here: its k-d pass reduces a few cells of 7.5e5 objects each
     "few_cells": ("rng.normal(size=(3_000_000, 4))", "t.compress(x, size=495, degree=8)"),
     "reduce_k8": ("rng.normal(size=(3_000_000, 4))", "t.reduce(x, degree=8)"),
-    "kd_1e7": ("rng.normal(size=(10_000_000, 3))", "t.compress(x, size=100_000, degree=3)"),
+    "kd_1e7": (
+        "rng.normal(size=(10_000_000, 3))",
+        "t.compress(x, size=100_000, degree=3, partition='kd')",
+    ),
+    # the default raises k = 3 to 6 here and takes greedy
+    "default_1e7": ("rng.normal(size=(10_000_000, 3))", "t.compress(x, size=100_000, degree=3)"),
 }
 
 
