@@ -41,7 +41,7 @@ def compressed(data):
 def test_kept_rows_are_real_rows_with_their_own_labels(data, compressed):
     x, y = data
     res = compressed
-    assert 0 < len(res) <= 400
+    assert len(res) == 400
     assert np.all(np.diff(res.indices) > 0)
     assert res.indices.min() >= 0 and res.indices.max() < len(x)
     np.testing.assert_array_equal(res.X, x[res.indices])
@@ -151,7 +151,7 @@ def test_classes_are_compressed_apart_and_keep_their_mass(labels):
         x, y, size=500, degree=k, sample_weight=sample_weight, **asked
     )
     assert res.discrete
-    assert len(res) <= 500
+    assert len(res) == 500  # the shares' rounding leftovers are spent too
     np.testing.assert_array_equal(res.y, y[res.indices])
     assert res.y.dtype == y.dtype
     for c in np.unique(y):

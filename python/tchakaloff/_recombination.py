@@ -166,10 +166,15 @@ def _powers(m: int, degree: int, spare: int = 0) -> tuple[NDArray[np.int64], NDA
     that its degree-(k + 1) moments cannot use up, e.g. 44 objects beside N = 56 in one cell
     at m = 3, k = 5)."""
     low = exponents(m, degree)
+    return low, exponents(m, top_degree(m, degree, spare))[len(low) :]
+
+
+def top_degree(m: int, degree: int, spare: int) -> int:
+    """The highest degree of the moments a cell's `spare` objects match (:func:`_powers`)."""
     top = degree + 1
-    while n_moments(m, top) - len(low) < spare and top < degree + _MAX_EXTRA_DEGREES:
+    while n_moments(m, top) - n_moments(m, degree) < spare and top < degree + _MAX_EXTRA_DEGREES:
         top += 1
-    return low, exponents(m, top)[len(low) :]
+    return top
 
 
 def _groups(labels: NDArray[np.int64]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:

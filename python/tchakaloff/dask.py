@@ -24,13 +24,19 @@ cell, as above.
 
 Intermediate sizes, and the error the levels add.
 
-- ``partition="kd"``: ``size // N`` cells, the final ones. Every intermediate result holds at
-  most ``min(rows below it, size)`` rows, and every cell keeps its exact moments at every
-  depth, so the levels add no error: the result is the in-memory k-d compression of the same
-  cells. What differs from ``tchakaloff.compress`` in memory: the cuts are a sample's medians
-  (cells balanced within a few percent, as in memory above 2^17 rows), which rows a cell
-  keeps (equally valid choices), and the ``size % N`` rows the in-memory version spends on
-  degree-(k + 1) moments are not spent (they need every row of a cell at once).
+- ``partition="kd"``: ``size // N`` cells, the final ones. The ``size % N`` rows they leave
+  are spent as in memory, on the degree-(k + 1) moments of the cells of largest Taylor
+  remainder; that needs those moments of all the cell's rows, so the plan picks these cells
+  on the sample (at most ``size % N`` of them) and every reduction in the tree keeps their
+  moments up to degree k + 1 (N' = C(m + k + 1, k + 1) rows each; more degrees where a cell
+  has more spare rows than degree-(k + 1) moments). The root reduces them to degree k and
+  refills them: exactly `size` rows. Every intermediate result holds at most the rows below
+  it, and at most `size` plus ``N' - N`` per refilled cell; every cell keeps its exact
+  moments at every depth, so the levels add no error: the result is the in-memory k-d
+  compression of the same cells. What differs from ``tchakaloff.compress`` in memory: the
+  cuts are a sample's medians (cells balanced within a few percent, as in memory above 2^17
+  rows), the cells refilled are chosen on the sample, and which rows a cell keeps (equally
+  valid choices).
 - ``partition="greedy"``: ``floor(F * size) // N`` cells, ``F = min(4, 16^(m/(k+1)))`` the
   factor of the in-memory greedy partition's own k-d pass
   (:func:`tchakaloff.compression.greedy_prepass`, m the columns cut along), so every
@@ -61,6 +67,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._native import core as _core
 from ._native import options
+from ._recombination import CellReduction, fill_cells, top_degree
 from ._threads import core_threads
 from ._validation import as_degree, as_metric, as_size, weight_scale
 from .compression import auto_degree, auto_partition, greedy_prepass, raised_degree
@@ -323,14 +330,25 @@ def _select(
     )
 
 
-def _reduce_cells(part: _Part, degree: int, n_jobs: int) -> _Part:
-    """Every cell's rows of `part` reduced to at most N with the same moments (the core's
-    batched reduction, in parallel over cells)."""
+def _reduce_cells(part: _Part, degrees: NDArray[np.int64], n_jobs: int) -> _Part:
+    """Every cell's rows of `part` reduced to at most C(m + k, k) with the same moments of
+    degree <= k, k = ``degrees[cell]`` (the core's batched reduction, in parallel over cells)."""
     live = part.weights > 0
     if not live.all():  # a zero weight is never kept
         part = _select(part, live)
     if len(part.rows) == 0:
         return part
+    own = degrees[part.cells]
+    if (own == own[0]).all():
+        return _reduce_cells_of_degree(part, int(own[0]), n_jobs)
+    pieces = [
+        _reduce_cells_of_degree(_select(part, own == k), int(k), n_jobs) for k in np.unique(own)
+    ]
+    union = _concat(pieces)
+    return _select(union, np.argsort(union.rows))
+
+
+def _reduce_cells_of_degree(part: _Part, degree: int, n_jobs: int) -> _Part:
     order = np.argsort(part.cells, kind="stable")
     cells = part.cells[order]
     offsets = np.concatenate([[0], np.flatnonzero(np.diff(cells)) + 1, [len(cells)]])
@@ -768,6 +786,7 @@ class _Plan:
     sizes: NDArray[np.int64]  # rows kept per class (one entry without classes)
     trees: tuple[_Tree, ...]
     first_cell: NDArray[np.int64]
+    degrees: NDArray[np.int64]  # per cell: k, or the higher degree the spare rows match
     metric: NDArray[np.float64]
     rows: int
     total: float
@@ -840,7 +859,33 @@ def _plan(
         for rows, s in zip(samples, sizes)
     )
     first = np.concatenate([[0], np.cumsum([t.cells for t in trees])[:-1]]).astype(np.int64)
-    return _Plan(k, classes, sizes, trees, first, cut, n, float(stats["total"]))
+    degrees = np.full(sum(t.cells for t in trees), k, dtype=np.int64)
+    if partition == "kd":
+        for rows, tree, start, target_rows in zip(samples, trees, first, sizes):
+            spare = int(target_rows) - tree.cells * need
+            if spare > 0 and len(rows):
+                raised = _widest_cells(rows, tree, cut, k, spare)
+                top = top_degree(m, k, -(-spare // len(raised)))
+                degrees[start + raised] = top
+    return _Plan(k, classes, sizes, trees, first, degrees, cut, n, float(stats["total"]))
+
+
+def _widest_cells(
+    sample: NDArray[np.float64], tree: _Tree, cut: NDArray[np.float64], k: int, spare: int
+) -> NDArray[np.int64]:
+    """The min(spare, cells) cells of largest Taylor remainder, weight x diameter^(k + 1),
+    estimated on the sample: those whose spare rows pay most (as in memory,
+    :func:`tchakaloff._recombination.fill_cells`, which needs the degree-(k + 1) moments of
+    all their rows: these cells carry them through the tree)."""
+    cell = tree.assign(sample)
+    count = np.bincount(cell, minlength=tree.cells)
+    low = np.full((tree.cells, sample.shape[1]), np.inf)
+    high = np.full((tree.cells, sample.shape[1]), -np.inf)
+    np.minimum.at(low, cell, sample)
+    np.maximum.at(high, cell, sample)
+    diameter = np.where(count > 0, ((high - low) * cut).max(axis=1, initial=0.0), 0.0)
+    remainder = count * diameter ** (k + 1)
+    return np.argsort(remainder, kind="stable")[::-1][: min(spare, tree.cells)]
 
 
 def _first_cells(size: int, need: int, prepass: float) -> int:
@@ -872,19 +917,28 @@ def _compress_leaf(
             members = np.flatnonzero(label == c)
             cells[members] = plan.first_cell[c] + tree.assign(z[members])
     part = _Part(cells, rows, w, z, yblock, 0.0)
-    return _reduce_cells(part, plan.degree, n_jobs)
+    return _reduce_cells(part, plan.degrees, n_jobs)
 
 
-def _compress_merge(parts: list[_Part], degree: int, n_jobs: int) -> _Part:
-    return _reduce_cells(_concat(parts), degree, n_jobs)
+def _compress_merge(parts: list[_Part], degrees: NDArray[np.int64], n_jobs: int) -> _Part:
+    return _reduce_cells(_concat(parts), degrees, n_jobs)
 
 
 def _finish(part: _Part, plan: _Plan, partition: str, rng: Any, n_jobs: int) -> tuple[_Part, int]:
     """The last step: every class's first-level rows compressed in memory to its size (with
-    k-d cells, the first level's cells are the final ones: nothing is left to do)."""
+    k-d cells, the first level's cells are the final ones: what is left is to spend the spare
+    rows of every class on its raised cells)."""
     if partition == "kd":
-        order = np.argsort(part.rows)  # sorted already (merges keep their children's order)
-        return _select(part, order), sum(t.cells for t in plan.trees)
+        part = _select(part, np.argsort(part.rows))
+        for c, (size, tree) in enumerate(zip(plan.sizes, plan.trees)):
+            cells = np.arange(plan.first_cell[c], plan.first_cell[c] + tree.cells)
+            raised = cells[plan.degrees[cells] > plan.degree]
+            if len(raised):
+                others = np.count_nonzero(np.isin(part.cells, cells)) - np.count_nonzero(
+                    np.isin(part.cells, raised)
+                )
+                part = _fill_raised(part, raised, int(size) - others, plan.degree, n_jobs)
+        return part, sum(t.cells for t in plan.trees)
     kept, cells = [], 0
     for c, (size, tree) in enumerate(zip(plan.sizes, plan.trees)):
         mine = (part.cells >= plan.first_cell[c]) & (part.cells < plan.first_cell[c] + tree.cells)
@@ -908,6 +962,31 @@ def _finish(part: _Part, plan: _Plan, partition: str, rng: Any, n_jobs: int) -> 
     order = np.argsort(part.rows[chosen])
     weights = np.concatenate([w for _, w, _ in kept])[order]
     return _select(part, chosen[order], weights, max(e for _, _, e in kept)), cells
+
+
+def _fill_raised(
+    part: _Part, raised: NDArray[np.int64], budget: int, degree: int, n_jobs: int
+) -> _Part:
+    """`part` with its raised cells (their rows carry their cell's moments of the degrees
+    above k too) reduced to degree k, and then, as in memory, refilled up to `budget` rows."""
+    mine = np.isin(part.cells, raised)
+    cells = _select(part, mine)
+    reduced = _reduce_cells(cells, np.full(int(raised.max()) + 1, degree), n_jobs)
+    spare = budget - len(reduced.rows)
+    if spare > 0 and len(reduced.rows) < len(cells.rows):
+        scale = weight_scale(cells.weights)
+        within = np.searchsorted(cells.rows, reduced.rows)  # both sorted by row
+        filled = fill_cells(
+            cells.points,
+            cells.weights / scale,
+            degree,
+            spare,
+            CellReduction(within, reduced.weights / scale, cells.cells, reduced.moment_error),
+            core_threads(n_jobs),
+        )
+        reduced = _select(cells, filled.indices, filled.weights * scale, filled.moment_error)
+    union = _concat([_select(part, ~mine), reduced])
+    return _select(union, np.argsort(union.rows))
 
 
 def _two_level(
@@ -978,7 +1057,8 @@ def _two_level(
         delayed(_compress_leaf, pure=True)(xb, wb, yb, offset, shared, discrete, n_jobs)
         for xb, wb, yb, offset in zip(xs, ws, ys, offsets)
     ]
-    root, depth = _tree(leaves, partial(_compress_merge, degree=k, n_jobs=n_jobs), split_every)
+    merge = partial(_compress_merge, degrees=plan.degrees, n_jobs=n_jobs)
+    root, depth = _tree(leaves, merge, split_every)
     seed = rng if rng is None or isinstance(rng, np.random.Generator) else int(rng)
     final = delayed(_finish, pure=True, nout=2)(root, shared, partition, seed, n_jobs)
     part, first_cells = _compute(final, progress, "compress")
@@ -992,9 +1072,8 @@ def _columns(y: Any) -> int:
 @dataclass(frozen=True)
 class ChunkedCompression(ChunkedReduction):
     """The result of :func:`compress` on chunked rows: the fields of
-    :class:`ChunkedReduction`, where `indices` hold up to `size` rows (exactly `size` with
-    ``partition="greedy"``, ``size // N * N`` with k-d cells whenever more rows have weight),
-    `moment_error` is relative to each cell's weight, and
+    :class:`ChunkedReduction`, where `indices` hold `size` rows (fewer only when fewer
+    distinct rows have weight), `moment_error` is relative to each cell's weight, and
 
     Attributes
     ----------

@@ -190,7 +190,7 @@ def _spread(z: NDArray[np.float64], w: NDArray[np.float64] | None) -> NDArray[np
 def _class_sizes(
     counts: NDArray[np.int64], mass: NDArray[np.float64], size: int, need: int
 ) -> NDArray[np.int64]:
-    """Rows to keep per class: `size` shared in proportion to the class masses, but never
+    """Rows to keep per class, `size` in all: shared in proportion to the class masses, but never
     fewer than N (a cell needs N rows to keep its moments) nor more than the class has.
 
     Classes pushed to a bound are fixed there and the rest of the budget is shared again among
@@ -209,7 +209,13 @@ def _class_sizes(
         share = (size - sizes[~free].sum()) * mass / mass[free].sum()
         below, above = free & (share < low), free & (share > high)
         if not (below.any() or above.any()):
-            sizes[free] = np.floor(share[free]).astype(np.int64)
+            shared = np.flatnonzero(free)
+            floor = np.floor(share[shared]).astype(np.int64)
+            # the rows the floors leave go to the largest remainders (Hamilton's method):
+            # the classes keep `size` rows in all, and none goes past ceil(share) <= high
+            left = int(size - sizes[~free].sum() - floor.sum())
+            floor[np.argsort(floor - share[shared], kind="stable")[: max(left, 0)]] += 1
+            sizes[shared] = floor
             break
         sizes[below], sizes[above] = low[below], high[above]
         free &= ~(below | above)

@@ -216,8 +216,8 @@ def compress_layer(
     W_out : (out, width) array
         Outgoing weights, ``fc2.weight``.
     size : int or float
-        Neurons to keep (int), or a fraction of the width (float in (0, 1]). The result
-        can be smaller: each of the ``size // N`` cells keeps at most N = C(m + k, k).
+        Neurons to keep (int), or a fraction of the width (float in (0, 1]): exactly that
+        many whenever the layer has more distinct neurons, as :func:`tchakaloff.compress`.
     degree : int
         Moments matched in every cell (k).
     multiplicities : (width,) array, optional
