@@ -276,9 +276,10 @@ Compression greedy_compress(const PointList& list, const Frame& frame, Index deg
     // Far from the target one k-d pass is much cheaper than rounds (the caller sizes it so
     // that its cells leave a small Taylor remainder next to the last merges).
     const auto first = static_cast<Index>(options.prepass * static_cast<double>(size));
+    // never fewer cells than hold `size` (N each): near size ~ N, first / N would keep less
+    const Index cells = std::max(first / n, (size + n - 1) / n);
     const Compression cut =
-        reduce_cells(list, kd_cells(list, frame, std::max<Index>(1, first / n), options.poll),
-                     degree, cell_options);
+        reduce_cells(list, kd_cells(list, frame, cells, options.poll), degree, cell_options);
     live.rows = cut.indices;
     live.weights = cut.weights;
     moment_error = cut.moment_error;

@@ -34,6 +34,8 @@ _GRAM_RTOL = 1e-7
 _MAX_FEATURE_ENTRIES = 2e8
 # The spare budget of a k-d compression may match moments up to degree k + this.
 _MAX_EXTRA_DEGREES = 4
+# Rounds of fill_cells: cells that cannot take their share hand it to the next ones.
+_REFILL_ROUNDS = 8
 # Reductions tried when dependent features leave part of the budget unused.
 _FILL_ROUNDS = 3
 
@@ -249,7 +251,10 @@ def fill_cells(
     """The k-d result `result` (cells of at most N objects) with `spare` more objects: the
     cells whose Taylor remainder is largest (weight x diameter^(k + 1)) re-reduced to also
     match their leading degree-(k + 1) moments (and degree k + 2, ... where those are fewer
-    than `spare`). `threads`: the core's (0: automatic)."""
+    than `spare`). Where a cell's next moments are numerically dependent on its first ones
+    (the widest cells of heavy-tailed data, at high degree), it takes fewer than its share,
+    and the rest goes to the next cells by remainder, in at most _REFILL_ROUNDS rounds.
+    `threads`: the core's (0: automatic)."""
     x = within_double_range(x)
     n_objects, m = x.shape
     weights = np.ones(n_objects) if w is None else w
@@ -257,47 +262,53 @@ def fill_cells(
     order, starts = _groups(labels)
     bottom, top = _cell_boxes(x, order, starts)
     scale = _shared_scale(bottom, top)
-    # higher degrees only where the cells' degree-(k + 1) moments cannot take the budget
-    low, high = _powers(m, degree, -(-spare // len(starts)))
     diameter = ((top - bottom) * scale).max(axis=1)
     remainder = np.add.reduceat(weights[order], starts) * diameter ** (degree + 1)
-    chosen = np.argsort(remainder)[::-1][: min(spare, len(starts))]
-    cells = labels[order[starts[chosen]]]
-    members = np.split(order, starts[1:])
-    members = [members[c] for c in chosen]
-    features = _features_of_cells(x, weights, members, low, high, scale, threads)
-    counts = _spread([sigma for _, _, sigma in features], spare)
-    refilled = cells[counts > 0]
-    keep = ~np.isin(labels[result.indices], refilled)
-    indices, kept = [result.indices[keep]], [result.weights[keep]]
+    ranked = np.argsort(remainder)[::-1]
+    groups = np.split(order, starts[1:])
+    owner = labels[result.indices]
+    refilled: dict[int, tuple[NDArray[np.int64], NDArray[np.float64]]] = {}
     error = float(result.moment_error)
     moved = np.zeros(n_objects)
-    for cell, rows, (block, leading, _), count in zip(cells, members, features, counts):
-        if count == 0:
-            continue
-        # the reduction adds the constant itself: the block's would be a duplicate column
-        stacked = np.ascontiguousarray(np.hstack([block[:, 1:], leading[:, :count]]))
-        own = labels[result.indices] == cell
-        try:
-            reduced = _core.reduce(
-                stacked,
-                None if w is None else w[rows],
-                1,
-                options(_core.ReduceOptions, threads=threads),
-            )
-        except _core.ReductionError:
-            reduced = None
-        # A cell whose degree-k reduction kept fewer than N (degenerate points) may keep up
-        # to N + count now: more than its share of the budget. It keeps its old reduction.
-        if reduced is None or len(reduced.indices) > np.count_nonzero(own) + count:
-            indices.append(result.indices[own])
-            kept.append(result.weights[own])
-            continue
-        indices.append(rows[reduced.indices])
-        kept.append(reduced.weights)
-        moved[rows[reduced.indices]] = reduced.weights
-        moved[rows] -= weights[rows]
-        error = max(error, _moment_error([(rows, block)], moved, weights))
+    left, tried = spare, 0
+    for _ in range(_REFILL_ROUNDS):
+        if left <= 0 or tried == len(ranked):
+            break
+        chosen = ranked[tried : tried + left]
+        tried += len(chosen)
+        # higher degrees only where the cells' degree-(k + 1) moments cannot take the budget
+        low, high = _powers(m, degree, -(-left // len(chosen)))
+        members = [groups[c] for c in chosen]
+        features = _features_of_cells(x, weights, members, low, high, scale, threads)
+        counts = _spread([sigma for _, _, sigma in features], left)
+        for rows, (block, leading, _), count in zip(members, features, counts):
+            if count == 0:
+                continue
+            cell = int(labels[rows[0]])
+            # the reduction adds the constant itself: the block's would be a duplicate column
+            stacked = np.ascontiguousarray(np.hstack([block[:, 1:], leading[:, :count]]))
+            own = int(np.count_nonzero(owner == cell))
+            try:
+                reduced = _core.reduce(
+                    stacked,
+                    None if w is None else w[rows],
+                    1,
+                    options(_core.ReduceOptions, threads=threads),
+                )
+            except _core.ReductionError:
+                continue
+            # A cell whose degree-k reduction kept fewer than N (degenerate points) may keep
+            # up to N + count now: more than its share of the budget. It keeps its old one.
+            if len(reduced.indices) > own + count:
+                continue
+            refilled[cell] = (rows[reduced.indices], reduced.weights)
+            left -= len(reduced.indices) - own
+            moved[rows[reduced.indices]] = reduced.weights
+            moved[rows] -= weights[rows]
+            error = max(error, _moment_error([(rows, block)], moved, weights))
+    keep = ~np.isin(owner, np.fromiter(refilled, dtype=np.int64, count=len(refilled)))
+    indices = [result.indices[keep], *(r for r, _ in refilled.values())]
+    kept = [result.weights[keep], *(v for _, v in refilled.values())]
     indices_all = np.concatenate(indices)
     sort = np.argsort(indices_all)
     return CellReduction(

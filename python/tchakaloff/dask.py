@@ -37,8 +37,8 @@ Intermediate sizes, and the error the levels add.
   cuts are a sample's medians (cells balanced within a few percent, as in memory above 2^17
   rows), the cells refilled are chosen on the sample, and which rows a cell keeps (equally
   valid choices).
-- ``partition="greedy"``: ``floor(F * size) // N`` cells, ``F = min(4, 16^(m/(k+1)))`` the
-  factor of the in-memory greedy partition's own k-d pass
+- ``partition="greedy"``: ``floor(F * size) // N`` cells (at least ``ceil(size / N)``),
+  ``F = min(4, 16^(m/(k+1)))`` the factor of the in-memory greedy partition's own k-d pass
   (:func:`tchakaloff.compression.greedy_prepass`, m the columns cut along), so every
   intermediate result holds at most ``F * size`` rows; the root then runs the greedy rounds
   in memory on those rows down to `size`. These are the two levels of the in-memory greedy
@@ -330,40 +330,70 @@ def _select(
     )
 
 
-def _reduce_cells(part: _Part, degrees: NDArray[np.int64], n_jobs: int) -> _Part:
+def _reduce_cells(part: _Part, degrees: NDArray[np.int64], search: bool, n_jobs: int) -> _Part:
     """Every cell's rows of `part` reduced to at most C(m + k, k) with the same moments of
-    degree <= k, k = ``degrees[cell]`` (the core's batched reduction, in parallel over cells)."""
+    degree <= k, k = ``degrees[cell]`` (the core's batched reduction, in parallel over cells;
+    with `search`, to the subsets that best match the next moments, as in-memory k-d cells
+    do: the greedy partition's first level does not, as in memory, where its merges came out
+    less accurate after it)."""
     live = part.weights > 0
     if not live.all():  # a zero weight is never kept
         part = _select(part, live)
     if len(part.rows) == 0:
         return part
     own = degrees[part.cells]
-    if (own == own[0]).all():
-        return _reduce_cells_of_degree(part, int(own[0]), n_jobs)
-    pieces = [
-        _reduce_cells_of_degree(_select(part, own == k), int(k), n_jobs) for k in np.unique(own)
-    ]
-    union = _concat(pieces)
-    return _select(union, np.argsort(union.rows))
+    base = int(own.min())
+    # The few rows of cells carried at a higher degree pass through the call for all the
+    # others as cells of one row each (no copy of the chunk), and are reduced on their own.
+    high = np.flatnonzero(own > base)
+    keys = part.cells.copy()
+    keys[high] = int(part.cells.max()) + 1 + np.arange(len(high))
+    position, weights, error = _cell_reduction(
+        part.points, part.weights, keys, base, search, n_jobs
+    )
+    low = own[position] == base
+    positions, kept = [position[low]], [weights[low]]
+    for k in np.unique(own[high]):
+        rows = high[own[high] == k]
+        at, w, e = _cell_reduction(
+            part.points[rows], part.weights[rows], part.cells[rows], int(k), search, n_jobs
+        )
+        positions.append(rows[at])
+        kept.append(w)
+        error = max(error, e)
+    position = np.concatenate(positions)
+    order = np.argsort(position)
+    return _select(part, position[order], np.concatenate(kept)[order], error)
 
 
-def _reduce_cells_of_degree(part: _Part, degree: int, n_jobs: int) -> _Part:
-    order = np.argsort(part.cells, kind="stable")
-    cells = part.cells[order]
-    offsets = np.concatenate([[0], np.flatnonzero(np.diff(cells)) + 1, [len(cells)]])
-    if np.diff(offsets).max() <= n_moments(part.points.shape[1], degree):
-        return part  # every cell is already small enough
-    scale = weight_scale(part.weights)
+def _cell_reduction(
+    points: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    cells: NDArray[np.int64],
+    degree: int,
+    search: bool,
+    n_jobs: int,
+) -> tuple[NDArray[np.int64], NDArray[np.float64], float]:
+    """The rows every cell keeps at `degree` (positions), their weights, the moment error."""
+    order = np.argsort(cells, kind="stable")
+    sorted_cells = cells[order]
+    offsets = np.concatenate([[0], np.flatnonzero(np.diff(sorted_cells)) + 1, [len(cells)]])
+    if np.diff(offsets).max() <= n_moments(points.shape[1], degree):
+        return np.arange(len(cells)), weights, 0.0  # every cell is already small enough
+    scale = weight_scale(weights)
     result = _core.reduce_cells(
-        part.points,
-        part.weights / scale,
+        points,
+        weights / scale,
         order,
         offsets,
         degree,
-        options(_core.CompressOptions, threads=core_threads(n_jobs)),
+        options(
+            _core.CompressOptions,
+            threads=core_threads(n_jobs),
+            **({} if search else {"refine_steps": 0}),
+        ),
     )
-    return _select(part, np.asarray(result.indices), result.weights * scale, result.moment_error)
+    return np.asarray(result.indices), result.weights * scale, float(result.moment_error)
 
 
 def _finite_rows(block: NDArray[Any], offset: int, name: str) -> NDArray[np.float64]:
@@ -787,6 +817,7 @@ class _Plan:
     trees: tuple[_Tree, ...]
     first_cell: NDArray[np.int64]
     degrees: NDArray[np.int64]  # per cell: k, or the higher degree the spare rows match
+    search: bool  # k-d cells search their subsets (see _reduce_cells)
     metric: NDArray[np.float64]
     rows: int
     total: float
@@ -867,7 +898,8 @@ def _plan(
                 raised = _widest_cells(rows, tree, cut, k, spare)
                 top = top_degree(m, k, -(-spare // len(raised)))
                 degrees[start + raised] = top
-    return _Plan(k, classes, sizes, trees, first, degrees, cut, n, float(stats["total"]))
+    search = partition == "kd"
+    return _Plan(k, classes, sizes, trees, first, degrees, search, cut, n, float(stats["total"]))
 
 
 def _widest_cells(
@@ -890,8 +922,10 @@ def _widest_cells(
 
 def _first_cells(size: int, need: int, prepass: float) -> int:
     """Cells of the first level: size // N for "kd" (the final cells), floor(F size) // N for
-    "greedy" (its k-d pass, as the in-memory one cuts it)."""
-    return max(1, int(prepass * size) // need)
+    "greedy" (its k-d pass, as the in-memory one cuts it, and never fewer than hold size)."""
+    if prepass > 1.0:
+        return max(int(prepass * size) // need, -(-size // need))
+    return max(1, size // need)
 
 
 def _compress_leaf(
@@ -917,11 +951,13 @@ def _compress_leaf(
             members = np.flatnonzero(label == c)
             cells[members] = plan.first_cell[c] + tree.assign(z[members])
     part = _Part(cells, rows, w, z, yblock, 0.0)
-    return _reduce_cells(part, plan.degrees, n_jobs)
+    return _reduce_cells(part, plan.degrees, plan.search, n_jobs)
 
 
-def _compress_merge(parts: list[_Part], degrees: NDArray[np.int64], n_jobs: int) -> _Part:
-    return _reduce_cells(_concat(parts), degrees, n_jobs)
+def _compress_merge(
+    parts: list[_Part], degrees: NDArray[np.int64], search: bool, n_jobs: int
+) -> _Part:
+    return _reduce_cells(_concat(parts), degrees, search, n_jobs)
 
 
 def _finish(part: _Part, plan: _Plan, partition: str, rng: Any, n_jobs: int) -> tuple[_Part, int]:
@@ -971,7 +1007,7 @@ def _fill_raised(
     above k too) reduced to degree k, and then, as in memory, refilled up to `budget` rows."""
     mine = np.isin(part.cells, raised)
     cells = _select(part, mine)
-    reduced = _reduce_cells(cells, np.full(int(raised.max()) + 1, degree), n_jobs)
+    reduced = _reduce_cells(cells, np.full(int(raised.max()) + 1, degree), True, n_jobs)
     spare = budget - len(reduced.rows)
     if spare > 0 and len(reduced.rows) < len(cells.rows):
         scale = weight_scale(cells.weights)
@@ -1057,7 +1093,7 @@ def _two_level(
         delayed(_compress_leaf, pure=True)(xb, wb, yb, offset, shared, discrete, n_jobs)
         for xb, wb, yb, offset in zip(xs, ws, ys, offsets)
     ]
-    merge = partial(_compress_merge, degrees=plan.degrees, n_jobs=n_jobs)
+    merge = partial(_compress_merge, degrees=plan.degrees, search=plan.search, n_jobs=n_jobs)
     root, depth = _tree(leaves, merge, split_every)
     seed = rng if rng is None or isinstance(rng, np.random.Generator) else int(rng)
     final = delayed(_finish, pure=True, nout=2)(root, shared, partition, seed, n_jobs)
