@@ -323,7 +323,7 @@ def fig3(setting: dict) -> dict:
     import dask.array as da
     import tchakaloff.dask as td
     from compare_dataset import random_students
-    from tchakaloff.reproduce._training import teacher_task
+    from tchakaloff.reproduce.training import teacher_task
 
     out: dict = {"rows": 10_000, "kept": 1_000, "degree": 5, "chunks": 16, "seeds": []}
     with dask.config.set(scheduler="threads", num_workers=2):
