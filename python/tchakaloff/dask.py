@@ -967,11 +967,11 @@ def _finish(part: _Part, plan: _Plan, partition: str, rng: Any, n_jobs: int) -> 
     if partition == "kd":
         part = _select(part, np.argsort(part.rows))
         for c, (size, tree) in enumerate(zip(plan.sizes, plan.trees)):
-            cells = np.arange(plan.first_cell[c], plan.first_cell[c] + tree.cells)
-            raised = cells[plan.degrees[cells] > plan.degree]
+            own = np.arange(plan.first_cell[c], plan.first_cell[c] + tree.cells)
+            raised = own[plan.degrees[own] > plan.degree]
             if len(raised):
-                others = np.count_nonzero(np.isin(part.cells, cells)) - np.count_nonzero(
-                    np.isin(part.cells, raised)
+                others = int(np.count_nonzero(np.isin(part.cells, own))) - int(
+                    np.count_nonzero(np.isin(part.cells, raised))
                 )
                 part = _fill_raised(part, raised, int(size) - others, plan.degree, n_jobs)
         return part, sum(t.cells for t in plan.trees)
