@@ -970,9 +970,8 @@ def _finish(part: _Part, plan: _Plan, partition: str, rng: Any, n_jobs: int) -> 
             own = np.arange(plan.first_cell[c], plan.first_cell[c] + tree.cells)
             raised = own[plan.degrees[own] > plan.degree]
             if len(raised):
-                others = int(np.count_nonzero(np.isin(part.cells, own))) - int(
-                    np.count_nonzero(np.isin(part.cells, raised))
-                )
+                rest = own[plan.degrees[own] == plan.degree]
+                others = int(np.count_nonzero(np.isin(part.cells, rest)))
                 part = _fill_raised(part, raised, int(size) - others, plan.degree, n_jobs)
         return part, sum(t.cells for t in plan.trees)
     kept, cells = [], 0
@@ -1109,7 +1108,9 @@ def _columns(y: Any) -> int:
 class ChunkedCompression(ChunkedReduction):
     """The result of :func:`compress` on chunked rows: the fields of
     :class:`ChunkedReduction`, where `indices` hold `size` rows (fewer only when fewer
-    distinct rows have weight), `moment_error` is relative to each cell's weight, and
+    distinct rows have weight, or where the cells' moments are numerically dependent: see
+    `size` in :func:`tchakaloff.compress`), `moment_error` is relative to each cell's weight,
+    and
 
     Attributes
     ----------
