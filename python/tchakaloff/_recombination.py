@@ -179,7 +179,7 @@ def top_degree(m: int, degree: int, spare: int) -> int:
     return top
 
 
-def _groups(labels: NDArray[np.int64]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+def label_runs(labels: NDArray[np.int64]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     """The rows sorted by label (increasing rows within a label), and where each label's
     run starts: one sort for every cell's members."""
     # numpy sorts 16-bit keys by radix (6x faster than 64-bit ones for 1e6 rows)
@@ -197,6 +197,24 @@ def _cell_boxes(
     bottom = np.minimum.reduceat(ordered, starts, axis=1).T
     top = np.maximum.reduceat(ordered, starts, axis=1).T
     return bottom, top
+
+
+def taylor_remainders(
+    x: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    order: NDArray[np.intp],
+    starts: NDArray[np.intp],
+    degree: int,
+    scale: NDArray[np.float64] | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Every cell's Taylor remainder, weight x diameter^(k + 1), the diameter its box's widest
+    side in `scale` units (default: :func:`_shared_scale`); and the scale. The cells are the
+    runs of `order` that start at `starts` (:func:`label_runs`)."""
+    bottom, top = _cell_boxes(x, order, starts)
+    if scale is None:
+        scale = _shared_scale(bottom, top)
+    diameter = ((top - bottom) * scale).max(axis=1)
+    return np.add.reduceat(weights[order], starts) * diameter ** (degree + 1), scale
 
 
 def _shared_scale(bottom: NDArray[np.float64], top: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -259,14 +277,12 @@ def fill_cells(
     n_objects, m = x.shape
     weights = np.ones(n_objects) if w is None else w
     labels = np.asarray(result.labels)
-    order, starts = _groups(labels)
-    bottom, top = _cell_boxes(x, order, starts)
-    scale = _shared_scale(bottom, top)
-    diameter = ((top - bottom) * scale).max(axis=1)
-    remainder = np.add.reduceat(weights[order], starts) * diameter ** (degree + 1)
+    order, starts = label_runs(labels)
+    remainder, scale = taylor_remainders(x, weights, order, starts, degree)
     ranked = np.argsort(remainder)[::-1]
     groups = np.split(order, starts[1:])
     owner = labels[result.indices]
+    owned = np.bincount(owner, minlength=int(labels.max()) + 1)  # objects each cell keeps
     refilled: dict[int, tuple[NDArray[np.int64], NDArray[np.float64]]] = {}
     error = float(result.moment_error)
     moved = np.zeros(n_objects)
@@ -287,7 +303,7 @@ def fill_cells(
             cell = int(labels[rows[0]])
             # the reduction adds the constant itself: the block's would be a duplicate column
             stacked = np.ascontiguousarray(np.hstack([block[:, 1:], leading[:, :count]]))
-            own = int(np.count_nonzero(owner == cell))
+            own = int(owned[cell])
             try:
                 reduced = _core.reduce(
                     stacked,
@@ -356,7 +372,7 @@ def recombine(
             options(_core.CompressOptions, metric=cut, threads=threads, refine_steps=0),
         ).labels
     )
-    order, starts = _groups(labels)
+    order, starts = label_runs(labels)
     scale = _shared_scale(*_cell_boxes(x, order, starts))
     members = np.split(order, starts[1:])  # cell c's rows, c = 0 .. cells - 1
     features = _features_of_cells(x, weights, members, low, high, scale, threads)

@@ -251,12 +251,11 @@ def compress(
     )
     k = resolve_degree(degree, x.shape[1], target)
     result = run(k)
-    if degree == "auto":
+    if degree == "auto" and len(result) < target:
         # At the high degrees "auto" takes, a cell's moments can be numerically dependent
         # (heavy tails, m <= 2): fewer than N objects match them and the size is not spent.
         # A lower degree in more cells spends it, while more distinct objects are left.
-        short = len(result) < target
-        distinct = len(np.unique(x if w is None else x[w > 0], axis=0)) if short else 0
+        distinct = len(np.unique(x if w is None else x[w > 0], axis=0))
         while k > 0 and len(result) < min(target, distinct):
             # at most half the degree: where one cell loses rank, the widest ones lose more
             need = n_moments(x.shape[1], k) * len(result) / target

@@ -67,7 +67,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._native import core as _core
 from ._native import options
-from ._recombination import CellReduction, fill_cells, top_degree
+from ._recombination import CellReduction, fill_cells, label_runs, taylor_remainders, top_degree
 from ._threads import core_threads
 from ._validation import as_degree, as_metric, as_size, weight_scale
 from .compression import auto_degree, auto_partition, greedy_prepass, raised_degree
@@ -910,13 +910,10 @@ def _widest_cells(
     :func:`tchakaloff._recombination.fill_cells`, which needs the degree-(k + 1) moments of
     all their rows: these cells carry them through the tree)."""
     cell = tree.assign(sample)
-    count = np.bincount(cell, minlength=tree.cells)
-    low = np.full((tree.cells, sample.shape[1]), np.inf)
-    high = np.full((tree.cells, sample.shape[1]), -np.inf)
-    np.minimum.at(low, cell, sample)
-    np.maximum.at(high, cell, sample)
-    diameter = np.where(count > 0, ((high - low) * cut).max(axis=1, initial=0.0), 0.0)
-    remainder = count * diameter ** (k + 1)
+    order, starts = label_runs(cell)
+    present, _ = taylor_remainders(sample, np.ones(len(sample)), order, starts, k, cut)
+    remainder = np.zeros(tree.cells)  # a cell the sample missed: 0
+    remainder[cell[order[starts]]] = present
     return np.argsort(remainder, kind="stable")[::-1][: min(spare, tree.cells)]
 
 
@@ -1006,21 +1003,22 @@ def _fill_raised(
     above k too) reduced to degree k, and then, as in memory, refilled up to `budget` rows."""
     mine = np.isin(part.cells, raised)
     cells = _select(part, mine)
-    reduced = _reduce_cells(cells, np.full(int(raised.max()) + 1, degree), True, n_jobs)
-    spare = budget - len(reduced.rows)
-    if spare > 0 and len(reduced.rows) < len(cells.rows):
+    within, weights, error = _cell_reduction(
+        cells.points, cells.weights, cells.cells, degree, True, n_jobs
+    )
+    spare = budget - len(within)
+    if spare > 0 and len(within) < len(cells.rows):
         scale = weight_scale(cells.weights)
-        within = np.searchsorted(cells.rows, reduced.rows)  # both sorted by row
         filled = fill_cells(
             cells.points,
             cells.weights / scale,
             degree,
             spare,
-            CellReduction(within, reduced.weights / scale, cells.cells, reduced.moment_error),
+            CellReduction(within, weights / scale, cells.cells, error),
             core_threads(n_jobs),
         )
-        reduced = _select(cells, filled.indices, filled.weights * scale, filled.moment_error)
-    union = _concat([_select(part, ~mine), reduced])
+        within, weights, error = filled.indices, filled.weights * scale, filled.moment_error
+    union = _concat([_select(part, ~mine), _select(cells, within, weights, error)])
     return _select(union, np.argsort(union.rows))
 
 
