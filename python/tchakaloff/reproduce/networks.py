@@ -35,7 +35,15 @@ one that measures the work rather than the load. Then every small model is fine-
 epochs with a fresh Adam at a tenth of the training rate (lr 1e-4, batch 64; ours is the
 CompressedNetwork itself, so the gradients are divided by the multiplicities and it trains
 like the wide network; the baselines are plain nn.Sequential), and the wide model is trained
-5 more epochs the same way, on the same batches.
+5 more epochs the same way, on the same batches; each of them 3 times, on 3 batch orders,
+from the same start, and the test accuracies averaged (one run moves a model by a test image
+or two either way).
+
+Two references, not compressions and not read by the goals, say what a network of the kept
+width reaches by training: ``scratch``, the model of that width trained from its own seeded
+initialisation exactly as the wide one was; ``distilled``, ours trained for as many epochs
+again (at the fine-tuning rate, the 1/c rule kept) to the wide model's logits on the training
+images. Both are then fine-tuned like every model.
 
 Goals, printed as a verdict table per model: for the MLPs at every width, ours has the
 smallest drop of all methods (ties count for ours), a logit error at least 3 times below the
@@ -45,19 +53,18 @@ drop of at most 2 points and the smallest of all methods; everywhere, compressio
 one training epoch of the wide model.
 
 Full setting: the three models, MLPs trained 60 epochs and the CNN 30 (all reach training
-accuracy 1.0); measured 38 s on the 2-core machine while it was quiet and 3.0 minutes while
-other jobs shared its cores. ``--quick``: the ReLU MLP and the CNN only, trained and measured
-as in the full setting (so their numbers are the full run's); measured 26-29 s on the quiet
-machine (the training and fine-tuning of the two models and the imports are most of a run,
-so the full setting is only a third longer).
+accuracy 1.0); measured 66 s on the 2-core machine while it was quiet. ``--quick``: the
+ReLU MLP and the CNN only, trained and measured as in the full setting (so their numbers
+are the full run's); measured 43 s on the quiet machine.
 
-Outputs: ``networks.csv`` (one row per model, method and kept width, and one for each wide
-model), ``networks.png`` (per model: accuracy, logit error and accuracy after fine-tuning
-against the kept width).
+Outputs: ``networks.csv`` (one row per model, method or reference and kept width, and one
+for each wide model), ``networks.png`` (per model: accuracy, logit error and accuracy after
+fine-tuning against the kept width).
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import logging
 import time
@@ -89,6 +96,12 @@ METHODS = {
     "random_rescaled": "random, rescaled",
 }
 BASELINES = tuple(name for name in METHODS if name != "ours")
+# Not compressions but what a network of the kept width reaches by training, for scale: the
+# goals never read them.
+REFERENCES = {
+    "scratch": "trained from scratch at the kept width",
+    "distilled": "ours, then trained to the wide logits",
+}
 # The goals the verdict checks.
 MSE_RATIO_GOAL = 3.0
 FINETUNE_GAP_GOAL = 0.3
@@ -119,6 +132,9 @@ class Setting:
         Training epochs of the wide models.
     finetune_epochs : int
         Epochs of fine-tuning for every compressed model and the wide one.
+    finetune_runs : int
+        Fine-tunings of every model, each on its own batch order, whose test accuracies
+        are averaged (one run moves a model by a test image or two either way).
     hidden : int
         Units of each MLP hidden layer.
     channels : int
@@ -131,6 +147,7 @@ class Setting:
     mlp_epochs: int = 60
     cnn_epochs: int = 30
     finetune_epochs: int = 5
+    finetune_runs: int = 3
     hidden: int = 1024
     channels: int = 64
     mlp_widths: tuple[int, ...] = (256, 128, 64)
@@ -152,8 +169,10 @@ class Setting:
         full = _parameters(model, self.full_width(model))
         small = sum(_parameters(model, width) for width in self.widths(model))
         compressions = len(METHODS) * len(self.widths(model)) * full
-        finetuning = self.finetune_epochs * (len(METHODS) * small + full)
-        return self.epochs(model) * full + compressions + finetuning
+        references = 2 * self.epochs(model) * small
+        runs = self.finetune_runs * self.finetune_epochs
+        finetuning = runs * ((len(METHODS) + len(REFERENCES)) * small + full)
+        return self.epochs(model) * full + compressions + references + finetuning
 
 
 FULL = Setting()
@@ -243,32 +262,39 @@ def train(
     data: Digits,
     *,
     epochs: int,
-    seed: int,
+    seed: int | tuple[int, ...],
     first_epoch: int = 0,
     lr: float = LR,
+    targets: torch.Tensor | None = None,
     on_epoch: Callable[[], None] = lambda: None,
 ) -> list[float]:
-    """Train `net` in place with a fresh Adam (lr 1e-3 unless given), batch 64, cross-entropy.
+    """Train `net` in place with a fresh Adam (lr 1e-3 unless given), batch 64, cross-entropy
+    (or, given `targets`, the mean squared error to these logits of the training images).
 
     Epoch e (counted from `first_epoch`) visits the training set in the order
-    default_rng([seed, e]).permutation, so nets trained with the same seed and epochs see the
-    same batches. Returns the seconds of every epoch (optimisation steps only). `on_epoch`
-    is called after every epoch (progress).
+    default_rng([*seed, e]).permutation, so nets trained with the same seed and epochs see
+    the same batches. Returns the seconds of every epoch (optimisation steps only).
+    `on_epoch` is called after every epoch (progress).
     """
     import torch
+
+    def loss(pick: torch.Tensor) -> torch.Tensor:
+        outputs = net(data.x_train[pick])
+        if targets is None:
+            return torch.nn.functional.cross_entropy(outputs, data.y_train[pick])
+        return torch.nn.functional.mse_loss(outputs, targets[pick])
 
     optimiser = torch.optim.Adam(net.parameters(), lr=lr)
     net.train()
     seconds: list[float] = []
     n = len(data.x_train)
     for epoch in range(first_epoch, first_epoch + epochs):
-        order = torch.as_tensor(np.random.default_rng([seed, epoch]).permutation(n))
+        order = torch.as_tensor(np.random.default_rng([*np.atleast_1d(seed), epoch]).permutation(n))
         start = time.perf_counter()
         for first in range(0, n, BATCH):
             pick = order[first : first + BATCH]
             optimiser.zero_grad()
-            loss = torch.nn.functional.cross_entropy(net(data.x_train[pick]), data.y_train[pick])
-            loss.backward()
+            loss(pick).backward()
             optimiser.step()
         seconds.append(time.perf_counter() - start)
         on_epoch()
@@ -342,9 +368,10 @@ def hidden_widths(net: torch.nn.Module) -> list[int]:
 
 @dataclass(frozen=True)
 class MethodResult:
-    """One method at one kept width: the units it kept in every hidden layer, test accuracy
-    (%), drop from the wide model's (points), relative logit error, test accuracy after
-    fine-tuning (%), and the best seconds of the compression call."""
+    """One method (or reference) at one kept width: the units it kept in every hidden layer,
+    test accuracy (%), drop from the wide model's (points), relative logit error, mean test
+    accuracy after fine-tuning (%), and the best seconds of the compression call (for a
+    reference, the seconds of its training)."""
 
     method: str
     width: int
@@ -366,23 +393,26 @@ class Comparison:
         Key of :data:`MODELS`.
     full_width : int
         Hidden units (or channels) of each hidden layer of the wide model.
-    epochs, finetune_epochs : int
-        Training epochs of the wide model, and fine-tuning epochs of every model.
+    epochs, finetune_epochs, finetune_runs : int
+        Training epochs of the wide model, fine-tuning epochs of every model, and the
+        fine-tunings its accuracy after fine-tuning is the mean of.
     train_accuracy, accuracy, accuracy_finetuned : float
-        The wide model's training and test accuracy (%), and its test accuracy after the
-        fine-tuning epochs.
+        The wide model's training and test accuracy (%), and its mean test accuracy after
+        the fine-tuning epochs.
     epoch_seconds : float
         Seconds of the fastest training epoch of the wide model.
     test_images : int
         Size of the test set (one image is 100 / test_images points of accuracy).
     results : list of MethodResult
-        Per kept width (widest first), per method in the order of :data:`METHODS`.
+        Per kept width (widest first), per method in the order of :data:`METHODS`, then
+        the :data:`REFERENCES`.
     """
 
     model: str
     full_width: int
     epochs: int
     finetune_epochs: int
+    finetune_runs: int
     train_accuracy: float
     accuracy: float
     accuracy_finetuned: float
@@ -434,6 +464,7 @@ def compare(
         wide, data, epochs=epochs, seed=seed, on_epoch=lambda: bar.advance(full, f"train {model}")
     )
     wide_logits = logits(wide, data.x_test)
+    wide_train_logits = logits(wide, data.x_train)
     wide_accuracy = accuracy(wide, data.x_test, data.y_test)
     train_accuracy = accuracy(wide, data.x_train, data.y_train)
     log.info(
@@ -446,44 +477,70 @@ def compare(
     )
     hidden = len(hidden_widths(wide))
 
-    def finetune(net: torch.nn.Module, what: str, width: int) -> None:
-        # every model the same way: the epochs after the wide model's, at the fine-tuning rate
+    def finetuned(net: torch.nn.Module, what: str, width: int) -> float:
+        """Mean test accuracy of copies of `net` fine-tuned on their own batch orders, every
+        model the same way: the epochs after the wide model's, at the fine-tuning rate."""
         work = _parameters(model, width)
-        train(
-            net,
-            data,
-            epochs=setting.finetune_epochs,
-            seed=seed,
-            first_epoch=epochs,
-            lr=FINETUNE_LR,
-            on_epoch=lambda: bar.advance(work, f"fine-tune {model} {what}"),
+        accuracies = []
+        for run in range(setting.finetune_runs):
+            tuned = copy.deepcopy(net)
+            train(
+                tuned,
+                data,
+                epochs=setting.finetune_epochs,
+                seed=(seed, run),
+                first_epoch=epochs,
+                lr=FINETUNE_LR,
+                on_epoch=lambda: bar.advance(work, f"fine-tune {model} {what}"),
+            )
+            accuracies.append(accuracy(tuned, data.x_test, data.y_test))
+        return float(np.mean(accuracies))
+
+    def trained(
+        net: torch.nn.Module, what: str, width: int, **options: Any
+    ) -> tuple[torch.nn.Module, float]:
+        """`net` trained in place for as many epochs as the wide model, and the seconds."""
+        progress = functools.partial(bar.advance, _parameters(model, width), f"{what} {model}")
+        seconds = train(net, data, epochs=epochs, seed=seed, on_epoch=progress, **options)
+        return net, sum(seconds)
+
+    def result(name: str, width: int, small: torch.nn.Module, seconds: float) -> MethodResult:
+        small_accuracy = accuracy(small, data.x_test, data.y_test)
+        measured = MethodResult(
+            name,
+            width,
+            tuple(hidden_widths(small)),
+            small_accuracy,
+            wide_accuracy - small_accuracy,
+            relative_logit_mse(small, data.x_test, wide_logits),
+            finetuned(small, f"{name} {width}", width),
+            seconds,
         )
+        log.info("%s %s %d: %s", model, name, width, measured)
+        return measured
 
     results = []
     for width in setting.widths(model):
+        small: dict[str, torch.nn.Module] = {}
         for name, method in methods.items():
-            small, seconds = _timed(
+            small[name], seconds = _timed(
                 functools.partial(method, wide, width, [width] * hidden), TIMING_REPEATS
             )
-            small_accuracy = accuracy(small, data.x_test, data.y_test)
-            mse = relative_logit_mse(small, data.x_test, wide_logits)
             bar.advance(full, f"{name} {width}")
-            finetune(small, f"{name} {width}", width)
-            results.append(
-                MethodResult(
-                    name,
-                    width,
-                    tuple(hidden_widths(small)),
-                    small_accuracy,
-                    wide_accuracy - small_accuracy,
-                    mse,
-                    accuracy(small, data.x_test, data.y_test),
-                    seconds,
-                )
-            )
-            log.info("%s %s %d: %s", model, name, width, results[-1])
-    # The wide model is fine-tuned last: the compressions above read it as trained.
-    finetune(wide, "wide", full_width)
+            results.append(result(name, width, small[name], seconds))
+        # the references: what a net of this width reaches by training (not in the goals)
+        scratch = trained(build_model(model, seed, width), f"train {width}", width)
+        results.append(result("scratch", width, *scratch))
+        distilled = trained(
+            copy.deepcopy(small["ours"]),
+            f"distil {width}",
+            width,
+            first_epoch=epochs,
+            lr=FINETUNE_LR,
+            targets=wide_train_logits,
+        )
+        results.append(result("distilled", width, *distilled))
+    wide_finetuned = finetuned(wide, "wide", full_width)
     if own_bar:
         bar.close()
     return Comparison(
@@ -491,9 +548,10 @@ def compare(
         full_width,
         epochs,
         setting.finetune_epochs,
+        setting.finetune_runs,
         train_accuracy,
         wide_accuracy,
-        accuracy(wide, data.x_test, data.y_test),
+        wide_finetuned,
         min(epoch_seconds),
         len(data.y_test),
         results,
@@ -504,8 +562,9 @@ def goals(comparison: Comparison) -> list[dict[str, Any]]:
     """Per kept width: ours against the baselines, and which goals (see the module
     docstring) hold. Each entry has the width, our drop, the baseline with the smallest drop
     and its drop, the baseline with the smallest logit error and its ratio to ours, the
-    accuracy gap after fine-tuning (wide - ours, points), compression seconds / epoch seconds,
-    and ``checks``: goal name -> bool, only for the goals that apply at that width."""
+    accuracy gap after fine-tuning (wide - ours, points) and the same gap of each reference
+    (``reference_gaps``), compression seconds / epoch seconds, and ``checks``: goal name ->
+    bool, only for the goals that apply at that width."""
     entries = []
     mlp = comparison.model != "cnn"
     for width in comparison.widths:
@@ -537,6 +596,10 @@ def goals(comparison: Comparison) -> list[dict[str, Any]]:
                 "best_baseline_by_mse": best_mse,
                 "mse_ratio": ratio,
                 "finetune_gap": gap,
+                "reference_gaps": {
+                    name: comparison.accuracy_finetuned - row[name].accuracy_finetuned
+                    for name in REFERENCES
+                },
                 "compress_over_epoch": time_ratio,
                 "checks": checks,
             }
@@ -552,15 +615,18 @@ def verdict(comparison: Comparison) -> str:
         f"{comparison.epochs} epochs), fine-tuned {comparison.accuracy_finetuned:.2f}%; "
         f"one epoch {comparison.epoch_seconds:.3f} s",
         f"{'width':>5} {'ours drop':>9} {'best baseline drop':>30} "
-        f"{'MSE best baseline/ours':>26} {'wide-ours tuned':>15} {'compress/epoch':>14}  verdict",
+        f"{'MSE best baseline/ours':>26} {'wide-ours tuned':>15} {'(scratch, distilled)':>20} "
+        f"{'compress/epoch':>14}  verdict",
     ]
     for entry in goals(comparison):
         failed = [name for name, ok in entry["checks"].items() if not ok]
         drop = f"{entry['best_baseline_drop']:.2f} ({entry['best_baseline_by_drop']})"
         ratio = f"{entry['mse_ratio']:.1f}x ({entry['best_baseline_by_mse']})"
+        references = "({:.2f}, {:.2f})".format(*entry["reference_gaps"].values())
         lines.append(
             f"{entry['width']:>5} {entry['ours_drop']:>9.2f} {drop:>30} {ratio:>26} "
-            f"{entry['finetune_gap']:>15.2f} {entry['compress_over_epoch']:>14.2f}  "
+            f"{entry['finetune_gap']:>15.2f} {references:>20} "
+            f"{entry['compress_over_epoch']:>14.2f}  "
             + ("pass" if not failed else "FAIL: " + ", ".join(failed))
         )
     return "\n".join(lines)
@@ -638,20 +704,25 @@ def run(
 
 def plot(path: Path, comparisons: Sequence[Comparison]) -> Path:
     """Per model a column: test accuracy, relative logit error (log scale) and accuracy after
-    fine-tuning against the kept width, one line per method, the wide model dashed (in the
-    last row after the same fine-tuning). Our accuracy drop is written under the kept widths:
-    on an axis that has to reach the pruned baselines, it is too small to read off."""
+    fine-tuning against the kept width, one line per method (the references dotted), the
+    wide model dashed (in the last row after the same fine-tuning). Our accuracy drop is
+    written under the kept widths: on an axis that has to reach the pruned baselines, it is
+    too small to read off."""
     plt = pyplot()
     columns = len(comparisons)
     fig, axes = plt.subplots(3, columns, figsize=(4.2 * columns + 2.6, 10.5), squeeze=False)
-    markers = dict(zip(METHODS, "o^vs<D>"))
-    colours = dict(zip(METHODS, ["black", *plt.rcParams["axes.prop_cycle"].by_key()["color"]]))
+    lines = {**METHODS, **REFERENCES}
+    markers = dict(zip(lines, "o^vs<D>xP"))
+    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colours = dict(zip(lines, ["black", *cycle[: len(BASELINES)], "grey", "grey"]))
+    near = ("ours", *REFERENCES)
     for column, comparison in enumerate(comparisons):
         widths = comparison.widths
         image = 100.0 / comparison.test_images
         tuned = (
-            f"after {comparison.finetune_epochs} epochs of fine-tuning "
-            f"(one test image = {image:.2f} points)"
+            f"after {comparison.finetune_epochs} epochs of fine-tuning, mean of "
+            f"{comparison.finetune_runs}\n(one test image = {image:.2f} points; lines below leave "
+            "the axis)"
         )
         panels = (
             ("accuracy", "test accuracy (%)", comparison.accuracy, "no fine-tuning"),
@@ -660,7 +731,7 @@ def plot(path: Path, comparisons: Sequence[Comparison]) -> Path:
         )
         for row, (attribute, label, wide, when) in enumerate(panels):
             ax = axes[row, column]
-            for method in METHODS:
+            for method in lines:
                 values = [getattr(comparison.at(w)[method], attribute) for w in widths]
                 ax.plot(
                     widths,
@@ -669,7 +740,8 @@ def plot(path: Path, comparisons: Sequence[Comparison]) -> Path:
                     color=colours[method],
                     lw=2.0 if method == "ours" else 1.0,
                     zorder=3 if method == "ours" else 2,
-                    label=METHODS[method],
+                    ls=":" if method in REFERENCES else "-",
+                    label=lines[method] + (" (reference)" if method in REFERENCES else ""),
                 )
             if wide is not None:
                 # Drawn over the methods: ours often sits on it.
@@ -684,6 +756,11 @@ def plot(path: Path, comparisons: Sequence[Comparison]) -> Path:
             ax.set(xlabel=f"kept width ({unit})", ylabel=label)
             if attribute == "relative_logit_mse":
                 ax.set_yscale("log")
+            if attribute == "accuracy_finetuned":
+                # zoomed on the wide model, ours and the references: the gaps are points
+                close = [comparison.accuracy_finetuned]
+                close += [r.accuracy_finetuned for r in comparison.results if r.method in near]
+                ax.set_ylim(min(close) - 1.0, min(max(close) + 0.5, 100.0))
             name = title(comparison.model, comparison.full_width)
             ax.set_title(f"{name}\n{when}" if row == 0 else when, fontsize=9)
             ax.grid(alpha=0.3)
