@@ -31,3 +31,20 @@ def test_tiny_run_writes_outputs_and_ours_beats_random(tmp_path, capsys):
     )
     # The verdict table is the command's output.
     assert "ReLU MLP" in capsys.readouterr().out
+
+
+def _comparison(model, shift):
+    result = networks.MethodResult("ours", 16, (16,), 90.0 + shift, 1.0 - shift, 0.1, 91.0, 0.01)
+    return networks.Comparison(model, 64, 3, 1, 3, 100.0, 91.0, 92.0 + shift, 0.1, 450, [result])
+
+
+def test_average_takes_the_mean_of_every_number_and_keeps_the_rest():
+    mean = networks.average([_comparison("relu_mlp", 0.0), _comparison("relu_mlp", 2.0)])
+
+    assert (mean.model, mean.full_width, mean.test_images) == ("relu_mlp", 64, 450)
+    assert mean.accuracy_finetuned == 93.0
+    (result,) = mean.results
+    assert (result.method, result.width, result.kept) == ("ours", 16, (16,))
+    assert (result.accuracy, result.drop, result.accuracy_finetuned) == (91.0, 0.0, 91.0)
+    with pytest.raises(ValueError, match="one model"):
+        networks.average([_comparison("relu_mlp", 0.0), _comparison("gelu_mlp", 0.0)])
