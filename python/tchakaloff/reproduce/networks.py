@@ -579,7 +579,7 @@ def average(comparisons: Sequence[Comparison]) -> Comparison:
     if any(c.model != first.model or c.widths != first.widths for c in comparisons):
         raise ValueError("average takes comparisons of one model at the same kept widths")
 
-    def means(items: Sequence[Any]) -> dict[str, float]:
+    def means(items: Sequence[Any]) -> dict[str, Any]:
         return {
             f.name: float(np.mean([getattr(item, f.name) for item in items]))
             for f in fields(items[0])
