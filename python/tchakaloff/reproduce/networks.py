@@ -175,7 +175,7 @@ class Setting:
         full = _parameters(model, self.full_width(model))
         small = sum(_parameters(model, width) for width in self.widths(model))
         compressions = len(METHODS) * len(self.widths(model)) * full
-        references = 2 * self.epochs(model) * small
+        references = len(REFERENCES) * self.epochs(model) * small
         runs = self.finetune_runs * self.finetune_epochs
         finetuning = runs * ((len(METHODS) + len(REFERENCES)) * small + full)
         return self.epochs(model) * full + compressions + references + finetuning
@@ -327,7 +327,12 @@ def logits(net: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
 
 def accuracy(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     """Percentage of rows of x whose largest logit is the label."""
-    return 100.0 * float((logits(net, x).argmax(dim=1) == y).double().mean())
+    return percent_correct(logits(net, x), y)
+
+
+def percent_correct(outputs: torch.Tensor, y: torch.Tensor) -> float:
+    """Percentage of rows of `outputs` whose largest entry is the label."""
+    return 100.0 * float((outputs.argmax(dim=1) == y).double().mean())
 
 
 def relative_logit_mse(net: torch.nn.Module, x: torch.Tensor, wide_logits: torch.Tensor) -> float:
@@ -478,8 +483,8 @@ def compare(
     )
     wide_logits = logits(wide, data.x_test)
     wide_train_logits = logits(wide, data.x_train)
-    wide_accuracy = accuracy(wide, data.x_test, data.y_test)
-    train_accuracy = accuracy(wide, data.x_train, data.y_train)
+    wide_accuracy = percent_correct(wide_logits, data.y_test)
+    train_accuracy = percent_correct(wide_train_logits, data.y_train)
     log.info(
         "%s: %d epochs, train %.2f%%, test %.2f%%, %.3f s per epoch (fastest)",
         model,
@@ -490,32 +495,31 @@ def compare(
     )
     hidden = len(hidden_widths(wide))
 
+    def trained(
+        net: torch.nn.Module, what: str, width: int, **options: Any
+    ) -> tuple[torch.nn.Module, float]:
+        """`net` trained in place (for as many epochs as the wide model and on its batches
+        unless `options` say otherwise), and the seconds."""
+        progress = functools.partial(bar.advance, _parameters(model, width), f"{what} {model}")
+        seconds = train(net, data, **{"epochs": epochs, "seed": seed, **options}, on_epoch=progress)
+        return net, sum(seconds)
+
     def finetuned(net: torch.nn.Module, what: str, width: int) -> float:
         """Mean test accuracy of copies of `net` fine-tuned on their own batch orders, every
-        model the same way: the epochs after the wide model's, at the fine-tuning rate."""
-        work = _parameters(model, width)
+        model the same way: the epochs after the wide model's, the rate annealed."""
         accuracies = []
         for run in range(setting.finetune_runs):
-            tuned = copy.deepcopy(net)
-            train(
-                tuned,
-                data,
+            tuned, _ = trained(
+                copy.deepcopy(net),
+                f"fine-tune {what}",
+                width,
                 epochs=setting.finetune_epochs,
                 seed=(seed, run),
                 first_epoch=epochs,
                 anneal=True,
-                on_epoch=lambda: bar.advance(work, f"fine-tune {model} {what}"),
             )
             accuracies.append(accuracy(tuned, data.x_test, data.y_test))
         return float(np.mean(accuracies))
-
-    def trained(
-        net: torch.nn.Module, what: str, width: int, **options: Any
-    ) -> tuple[torch.nn.Module, float]:
-        """`net` trained in place for as many epochs as the wide model, and the seconds."""
-        progress = functools.partial(bar.advance, _parameters(model, width), f"{what} {model}")
-        seconds = train(net, data, epochs=epochs, seed=seed, on_epoch=progress, **options)
-        return net, sum(seconds)
 
     def result(name: str, width: int, small: torch.nn.Module, seconds: float) -> MethodResult:
         small_accuracy = accuracy(small, data.x_test, data.y_test)
@@ -583,7 +587,7 @@ def average(comparisons: Sequence[Comparison]) -> Comparison:
         return {
             f.name: float(np.mean([getattr(item, f.name) for item in items]))
             for f in fields(items[0])
-            if f.type == "float"
+            if isinstance(getattr(items[0], f.name), float)
         }
 
     results = [
